@@ -1,0 +1,1 @@
+"""The matching engine: standardise, block, compare, score and explain. No Django here."""

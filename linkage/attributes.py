@@ -1,0 +1,35 @@
+"""The canonical key attributes of a customer record (DESIGN.md section 5).
+
+Every source maps its own field names onto these; the hub stores nothing else about a person.
+"""
+
+CANONICAL_ATTRIBUTES: tuple[str, ...] = (
+    "given_name",
+    "family_name",
+    "birth_date",
+    "email",
+    "phone",
+    "address_line",
+    "address_line2",
+    "locality",
+    "postcode",
+    "region",
+    "country",
+    "national_id",
+)
+
+# Longest value accepted as received; longer input is rejected, never truncated.
+MAX_LENGTHS: dict[str, int] = {
+    "given_name": 100,
+    "family_name": 100,
+    "birth_date": 32,
+    "email": 254,
+    "phone": 40,
+    "address_line": 200,
+    "address_line2": 200,
+    "locality": 100,
+    "postcode": 20,
+    "region": 100,
+    "country": 60,
+    "national_id": 40,
+}
