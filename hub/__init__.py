@@ -1,0 +1,1 @@
+"""The customer hub: Django project and core app."""

@@ -1,0 +1,23 @@
+"""The hub's models, one module per concept (DESIGN.md section 2)."""
+
+from hub.models.blocking import BlockingKey
+from hub.models.decisions import Decision
+from hub.models.entities import Entity, new_golden_id
+from hub.models.events import AppendOnlyError, Event
+from hub.models.links import Link
+from hub.models.records import SourceRecord
+from hub.models.review import ReviewTask
+from hub.models.sources import SourceSystem
+
+__all__ = [
+    "AppendOnlyError",
+    "BlockingKey",
+    "Decision",
+    "Entity",
+    "Event",
+    "Link",
+    "ReviewTask",
+    "SourceRecord",
+    "SourceSystem",
+    "new_golden_id",
+]

@@ -1,0 +1,51 @@
+"""Review tasks: uncertain candidates waiting for a data steward."""
+
+from django.conf import settings
+from django.db import models
+
+
+class ReviewTask(models.Model):
+    """The question "is this source record the same customer as that entity?".
+
+    Opened when a record scores between the review and the auto-link threshold against an
+    entity, or above auto-link against more than one entity (the matcher does not guess).
+    ``score`` and ``explanation`` are those of the best-scoring record of the candidate entity.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open"
+        RESOLVED = "resolved"
+        CANCELLED = "cancelled"
+
+    class Reason(models.TextChoices):
+        UNCERTAIN = "uncertain", "score between the thresholds"
+        AMBIGUOUS = "ambiguous", "auto-link score against several entities"
+
+    source_record = models.ForeignKey("hub.SourceRecord", on_delete=models.CASCADE,
+                                      related_name="review_tasks")
+    candidate_entity = models.ForeignKey("hub.Entity", on_delete=models.PROTECT,
+                                         related_name="review_tasks")
+    candidate_record = models.ForeignKey("hub.SourceRecord", null=True, blank=True,
+                                         on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    score = models.FloatField()
+    explanation = models.JSONField(default=dict, blank=True)
+    model_version = models.CharField(max_length=64, blank=True)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source_record", "candidate_entity"],
+                                    condition=models.Q(state="open"),
+                                    name="review_one_open_per_pair"),
+        ]
+        indexes = [models.Index(fields=["state", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"review {self.pk}"

@@ -1,0 +1,1 @@
+"""Selectors: reads shared by the API and the admin."""

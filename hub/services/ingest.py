@@ -1,0 +1,287 @@
+"""Ingest: upsert and delete source records, matching them in real time.
+
+Each call is one transaction that also writes one ``record.*`` event. Replays and out-of-order
+changes are recognised by the source's version / updated-at and change nothing (invariant 4).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from hub.models import BlockingKey, Link, ReviewTask, SourceRecord, SourceSystem
+from hub.services.entities import (
+    entities_lock,
+    entity_has_other_records,
+    entity_retire,
+    entity_touch,
+    link_end,
+)
+from hub.services.errors import Conflict, InvalidInput, NotFound
+from hub.services.events import event_record
+from hub.services.linking import apply_decision, cancel_open_tasks
+from hub.services.match_config import active_match_config
+from hub.services.matching import decide, hashed_blocking_keys, score_candidates
+from hub.services.transactions import atomic_with_retry
+from linkage.standardise import standardise_record
+
+
+@dataclass(frozen=True)
+class PreparedRecord:
+    """Key attributes as received (canonical names, empty values dropped) and standardised."""
+
+    received: dict
+    standardised: dict
+    content_hash: str
+
+
+@dataclass
+class IngestResult:
+    """What one upsert or delete did, as the API reports it."""
+
+    source: str
+    source_key: str
+    change: str  # created | updated | unchanged | stale | deleted
+    golden_id: str | None = None
+    outcome: str | None = None  # linked | new_entity | review
+    origin: str | None = None
+    score: float | None = None
+    explanation: dict = field(default_factory=dict)
+    review_tasks: list[dict] = field(default_factory=list)
+    message: str = ""
+
+
+def prepare_attributes(attributes: Mapping) -> PreparedRecord:
+    """Validate and standardise key attributes; raise ``InvalidInput`` naming each bad field."""
+    if not isinstance(attributes, Mapping):
+        raise InvalidInput({"non_field_errors": ["expected an object of key attributes"]})
+    result = standardise_record(attributes, default_country=settings.MATCH_DEFAULT_COUNTRY)
+    if result.problems:
+        raise InvalidInput({name: [reason] for name, reason in result.problems.items()})
+    received = {k: v for k, v in attributes.items() if v is not None and str(v).strip() != ""}
+    digest = hashlib.sha256(json.dumps(received, sort_keys=True).encode()).hexdigest()
+    return PreparedRecord(received, dict(result.values), digest)
+
+
+def source_by_code(code: str) -> SourceSystem:
+    """The active source system with this code, or ``InvalidInput`` on the ``source`` field."""
+    source = SourceSystem.objects.filter(code=code, is_active=True).first()
+    if source is None:
+        raise InvalidInput({"source": [f"unknown source system '{code}'"[:120]]})
+    return source
+
+
+def _record_for_update(source: SourceSystem, source_key: str) -> tuple[SourceRecord, bool]:
+    """Lock the record's row, creating it (not yet a member of anything) when it is new.
+
+    Two concurrent first upserts of one key both try to insert; the unique constraint makes the
+    loser wait for the winner's commit and fail, after which it locks the winner's row.
+    """
+    queryset = SourceRecord.objects.select_for_update()
+    record = queryset.filter(source=source, source_key=source_key).first()
+    if record is not None:
+        return record, False
+    try:
+        with transaction.atomic():
+            record = SourceRecord.objects.create(
+                source=source, source_key=source_key, state=SourceRecord.State.DELETED,
+                content_hash="")
+        return record, True
+    except IntegrityError:
+        return queryset.get(source=source, source_key=source_key), False
+
+
+def _version_order(record: SourceRecord, version: int | None,
+                   updated_at: datetime | None) -> int:
+    """-1 if the change is older than the stored one, 0 if the same, 1 if newer or unknown."""
+    pairs = ((version, record.source_version), (updated_at, record.source_updated_at))
+    for incoming, stored in pairs:
+        if incoming is not None and stored is not None:
+            if incoming < stored:
+                return -1
+            if incoming == stored:
+                return 0
+    return 1
+
+
+def _current_result(record: SourceRecord, change: str, message: str = "") -> IngestResult:
+    """Describe the record as it stands (for replays and stale changes)."""
+    result = IngestResult(record.source.code, record.source_key, change, message=message)
+    if record.state != SourceRecord.State.ACTIVE:
+        return result
+    link = Link.objects.filter(source_record=record, ended_at=None).first()
+    result.golden_id = record.entity_id
+    if link is not None:
+        result.outcome, result.origin = link.outcome, link.origin
+        result.score, result.explanation = link.score, link.explanation
+    result.review_tasks = [
+        {"id": task_id, "candidate_golden_id": entity_id, "score": score, "reason": reason}
+        for task_id, entity_id, score, reason in ReviewTask.objects.filter(
+            source_record=record, state=ReviewTask.State.OPEN).values_list(
+            "id", "candidate_entity_id", "score", "reason")]
+    return result
+
+
+def _replace_blocking_keys(record: SourceRecord, keys: list[tuple[str, int]]) -> None:
+    BlockingKey.objects.filter(source_record=record).delete()
+    BlockingKey.objects.bulk_create(
+        [BlockingKey(source_record=record, rule=rule, key_hash=hashed)
+         for rule, hashed in dict.fromkeys(keys)])
+
+
+def _store(record: SourceRecord, prepared: PreparedRecord, version, updated_at) -> None:
+    record.attributes = prepared.received
+    record.standardised = prepared.standardised
+    record.content_hash = prepared.content_hash
+    if version is not None:
+        record.source_version = version
+    if updated_at is not None:
+        record.source_updated_at = updated_at
+
+
+def _rematch(record: SourceRecord, was_active: bool, actor) -> dict:
+    """Match the record afresh and apply the decision; returns the event payload part."""
+    config = active_match_config()
+    keys = hashed_blocking_keys(record.standardised, config)
+    _replace_blocking_keys(record, keys)
+    members = []
+    if was_active:
+        members = list(SourceRecord.objects.filter(
+            entity_id=record.entity_id, state=SourceRecord.State.ACTIVE)
+            .values_list("id", flat=True))
+    candidates, constraints = score_candidates(
+        record_id=record.pk, standardised=record.standardised, config=config, keys=keys,
+        extra_record_ids=members)
+    decision = decide(candidates, constraints, config)
+    return apply_decision(record=record, decision=decision, was_active=was_active,
+                          config=config, actor=actor)
+
+
+def _upsert(source: SourceSystem, source_key: str, prepared: PreparedRecord,
+            version: int | None, updated_at: datetime | None, actor) -> IngestResult:
+    record, created = _record_for_update(source, source_key)
+    order = 1 if created else _version_order(record, version, updated_at)
+    was_active = record.state == SourceRecord.State.ACTIVE
+    if order < 0 or (order == 0 and not was_active):
+        return _current_result(record, "stale", "an equal or newer version is already stored")
+    if was_active and record.content_hash == prepared.content_hash and (
+            order == 0 or (version is None and updated_at is None)):
+        return _current_result(record, "unchanged")
+    if order == 0:
+        raise Conflict("this version is already stored with different key attributes")
+    attributes_changed = not was_active or record.standardised != prepared.standardised
+    _store(record, prepared, version, updated_at)
+    current_link = Link.objects.filter(source_record=record, ended_at=None).first()
+    if not attributes_changed or (current_link and current_link.origin == Link.Origin.MANUAL):
+        # A steward's link is never undone by matching: only the blocking keys follow the data.
+        _replace_blocking_keys(record, hashed_blocking_keys(record.standardised,
+                                                            active_match_config()))
+        match_payload = {"rematched": False}
+    else:
+        match_payload = _rematch(record, was_active, actor)
+    record.save()
+    change = "created" if created else "updated"
+    event_record(kind=f"record.{change}", entity_id=record.entity_id,
+                 source_record_id=record.pk, actor=actor,
+                 payload={"source_id": source.pk, "version": record.source_version,
+                          **match_payload})
+    return _current_result(record, change)
+
+
+@atomic_with_retry
+def _upsert_one(source, source_key, prepared, version, updated_at, actor) -> IngestResult:
+    return _upsert(source, source_key, prepared, version, updated_at, actor)
+
+
+def record_upsert(*, source_code: str, source_key: str, attributes: Mapping,
+                  version: int | None = None, updated_at: datetime | None = None,
+                  actor=None) -> IngestResult:
+    """Create or update one source record and match it in real time.
+
+    Returns the record's golden ID, the match outcome (linked / new_entity / review), score and
+    explanation. The same change twice, or an older version after a newer one, changes nothing
+    and says so in ``change`` (unchanged / stale). Raises ``InvalidInput`` for bad attributes or
+    an unknown source and ``Conflict`` for a stored version with different attributes.
+    """
+    source = source_by_code(source_code)
+    prepared = prepare_attributes(attributes)
+    return _upsert_one(source, source_key, prepared, version, updated_at, actor)
+
+
+def records_upsert_batch(*, source_code: str, items: list[Mapping], actor=None,
+                         ) -> list[IngestResult]:
+    """Upsert up to ``INGEST_BATCH_LIMIT`` records of one source, all or nothing.
+
+    Every item is validated first; if any is bad, ``InvalidInput`` lists the problems per item
+    index and nothing is stored. Otherwise all are applied in order in one transaction.
+    Items are dicts with ``source_key``, optional ``version`` / ``updated_at`` and
+    ``attributes``.
+    """
+    limit = settings.INGEST_BATCH_LIMIT
+    if len(items) > limit:
+        raise InvalidInput({"records": [f"at most {limit} records per batch, got {len(items)}"]})
+    source = source_by_code(source_code)
+    prepared, problems = [], {}
+    for index, item in enumerate(items):
+        try:
+            prepared.append(prepare_attributes(item["attributes"]))
+        except InvalidInput as error:
+            problems[str(index)] = error.errors
+    if problems:
+        raise InvalidInput({"records": problems})
+    return _upsert_batch(source, items, prepared, actor)
+
+
+@atomic_with_retry
+def _upsert_batch(source, items, prepared, actor) -> list[IngestResult]:
+    return [_upsert(source, item["source_key"], ready, item.get("version"),
+                    item.get("updated_at"), actor)
+            for item, ready in zip(items, prepared, strict=True)]
+
+
+@atomic_with_retry
+def record_delete(*, source_code: str, source_key: str, version: int | None = None,
+                  actor=None) -> IngestResult:
+    """Remove a record from its entity because the source deleted it.
+
+    The cross-reference row stays (with its version, so an older upsert arriving late is
+    ignored) but its key attributes and blocking keys are dropped. An entity left without
+    records is retired; its golden ID still resolves.
+    """
+    source = source_by_code(source_code)
+    record = (SourceRecord.objects.select_for_update()
+              .filter(source=source, source_key=source_key).first())
+    if record is None:
+        raise NotFound("no such source record")
+    if version is not None and record.source_version is not None and (
+            version < record.source_version):
+        return _current_result(record, "stale", "a newer version is already stored")
+    if record.state != SourceRecord.State.ACTIVE:
+        return _current_result(record, "unchanged", "the record is already deleted")
+    entity = entities_lock([record.entity_id])[record.entity_id]
+    link_end(record)
+    cancel_open_tasks(record)
+    record.entity, record.state = None, SourceRecord.State.DELETED
+    record.attributes, record.standardised, record.content_hash = {}, {}, ""
+    if version is not None:
+        record.source_version = version
+    BlockingKey.objects.filter(source_record=record).delete()
+    record.save()
+    retired = not entity_has_other_records(entity, record)
+    if retired:
+        entity_retire(entity)
+        ReviewTask.objects.filter(candidate_entity=entity, state=ReviewTask.State.OPEN).update(
+            state=ReviewTask.State.CANCELLED, resolved_at=timezone.now())
+    else:
+        entity_touch(entity)
+    event_record(kind="record.deleted", entity_id=entity.golden_id, source_record_id=record.pk,
+                 actor=actor, payload={"source_id": source.pk, "version": record.source_version,
+                                       "entity_retired": retired})
+    return IngestResult(source.code, source_key, "deleted", golden_id=entity.golden_id)

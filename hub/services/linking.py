@@ -1,0 +1,114 @@
+"""Applying a match decision to one record: join an entity, stay, split off, open review tasks.
+
+Runs inside the ingest transaction with the record's row already locked; entity rows are locked
+here in golden-ID order.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from hub.models import Entity, Link, ReviewTask, SourceRecord
+from hub.services.entities import (
+    entities_lock,
+    entity_create,
+    entity_has_other_records,
+    entity_retire,
+    entity_touch,
+    link_start,
+)
+from hub.services.matching import EntityCandidate, MatchDecision
+from linkage.config import MatchConfig
+
+
+def cancel_open_tasks(record: SourceRecord) -> None:
+    """Cancel the record's open review tasks: the question they asked no longer stands."""
+    ReviewTask.objects.filter(source_record=record, state=ReviewTask.State.OPEN).update(
+        state=ReviewTask.State.CANCELLED, resolved_at=timezone.now())
+
+
+def _lock_target(target_id: str, current_id: str | None) -> tuple[Entity | None, Entity | None]:
+    """Lock the target and current entities; follow a target merged meanwhile to its survivor."""
+    locked = entities_lock([target_id, current_id])
+    target = locked.get(target_id)
+    if target is not None and target.state == Entity.State.MERGED:
+        target = entities_lock([target.merged_into_id]).get(target.merged_into_id)
+    if target is not None and not target.is_active:
+        target = None
+    return target, locked.get(current_id) if current_id else None
+
+
+def _join(record: SourceRecord, target: Entity, current: Entity | None,
+          decision: MatchDecision, config: MatchConfig, actor) -> dict:
+    best = decision.target
+    origin = Link.Origin.MANUAL if decision.forced_by_decision else Link.Origin.AUTO
+    link_start(record=record, entity=target, origin=origin, outcome=Link.Outcome.LINKED,
+               score=best.score.weight, explanation=best.explanation(),
+               model_version=config.version, actor=actor)
+    entity_touch(target)
+    payload = {"outcome": "linked", "golden_id": target.golden_id, "score": best.score.weight,
+               "matched_record_id": best.record_id}
+    if current is not None and current.pk != target.pk:
+        payload["previous_golden_id"] = current.golden_id
+        if entity_has_other_records(current, record):
+            entity_touch(current)
+        else:
+            entity_retire(current, merged_into=target)
+            payload["merged_golden_id"] = current.golden_id
+    return payload
+
+
+def _stand_alone(record: SourceRecord, current: Entity | None, decision: MatchDecision,
+                 config: MatchConfig, actor) -> dict:
+    """Keep a record that matched nothing in its own entity: its current one if it is alone
+    there (its golden ID should not change for nothing), otherwise a new one."""
+    payload: dict = {"outcome": decision.outcome}
+    if current is not None and not entity_has_other_records(current, record):
+        entity = current
+    else:
+        entity = entity_create()
+        if current is not None:
+            entity_touch(current)
+            payload["split_from_golden_id"] = current.golden_id
+    best: EntityCandidate | None = decision.review[0][0] if decision.review else None
+    link_start(record=record, entity=entity, origin=Link.Origin.AUTO, outcome=decision.outcome,
+               score=best.score.weight if best else None,
+               explanation=best.explanation() if best else {},
+               model_version=config.version, actor=actor)
+    payload["golden_id"] = entity.golden_id
+    return payload
+
+
+def _open_tasks(record: SourceRecord, decision: MatchDecision, config: MatchConfig) -> list[int]:
+    tasks = [
+        ReviewTask.objects.create(
+            source_record=record, candidate_entity_id=candidate.entity_id,
+            candidate_record_id=candidate.record_id, reason=reason,
+            score=candidate.score.weight, explanation=candidate.explanation(),
+            model_version=config.version)
+        for candidate, reason in decision.review
+        if candidate.entity_id != record.entity_id
+    ]
+    return [task.pk for task in tasks]
+
+
+def apply_decision(*, record: SourceRecord, decision: MatchDecision, was_active: bool,
+                   config: MatchConfig, actor=None) -> dict:
+    """Make the record's membership follow ``decision``; returns a payload of IDs for the event.
+
+    A record moving out of an entity where it was alone retires that entity as merged into its
+    new one, so the old golden ID keeps resolving to the right customer.
+    """
+    cancel_open_tasks(record)
+    current_id = record.entity_id if was_active else None
+    if decision.outcome == "linked":
+        target, current = _lock_target(decision.target.entity_id, current_id)
+        if target is not None:
+            return _join(record, target, current, decision, config, actor)
+        # The candidate entity vanished (retired or erased) under us: nothing to join.
+        decision = MatchDecision("new_entity")
+    else:
+        current = entities_lock([current_id]).get(current_id) if current_id else None
+    payload = _stand_alone(record, current, decision, config, actor)
+    payload["review_task_ids"] = _open_tasks(record, decision, config)
+    return payload

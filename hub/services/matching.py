@@ -1,0 +1,154 @@
+"""Real-time matching of one source record against the hub: block, score, decide.
+
+Reads only; the ingest service applies the decision. Candidates come from the indexed
+blocking-key table, are scored pairwise with the linkage model, and are grouped by entity (an
+entity scores as its best-matching record). Steward decisions are constraints: a "different"
+decision removes the candidate's entity, a "same" decision forces the link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from hub.models import BlockingKey, Decision, SourceRecord
+from linkage.blocking import blocking_keys
+from linkage.config import MatchConfig
+from linkage.scoring import PairScore, score_pair
+
+# How many candidate entities a record below the auto-link threshold is put up for review with.
+MAX_REVIEW_CANDIDATES = 3
+
+
+def key_hash(rule: str, key: str) -> int:
+    """A signed 64-bit hash of one blocking key, as stored in ``BlockingKey.key_hash``."""
+    digest = hashlib.blake2b(f"{rule}\x1f{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def hashed_blocking_keys(standardised: Mapping, config: MatchConfig) -> list[tuple[str, int]]:
+    """The (rule, key hash) pairs of a standardised record."""
+    return [(rule, key_hash(rule, key)) for rule, key in blocking_keys(standardised, config)]
+
+
+@dataclass
+class EntityCandidate:
+    """One candidate entity with its best-scoring record and the rules that found it."""
+
+    entity_id: str
+    record_id: int
+    score: PairScore
+    rules: set[str] = field(default_factory=set)
+
+    def explanation(self) -> dict:
+        return {**self.score.explanation(), "blocking_rules": sorted(self.rules)}
+
+
+@dataclass
+class MatchDecision:
+    """What matching says about one record: link, new entity, or review (with candidates)."""
+
+    outcome: str  # "linked", "new_entity" or "review"
+    target: EntityCandidate | None = None
+    review: list[tuple[EntityCandidate, str]] = field(default_factory=list)
+    forced_by_decision: bool = False
+
+
+def _candidate_record_ids(record_id: int | None, keys: list[tuple[str, int]],
+                          config: MatchConfig) -> dict[int, set[str]]:
+    """Records sharing a blocking key, with the rules that found each one.
+
+    A key shared by more than ``max_block_size`` records is too common to say anything
+    (a default postcode, a shared company phone) and forms no block.
+    """
+    found: dict[int, set[str]] = {}
+    limit = config.max_block_size
+    for rule, hashed in keys:
+        ids = list(BlockingKey.objects.filter(key_hash=hashed)
+                   .values_list("source_record_id", flat=True)[: limit + 1])
+        if len(ids) > limit:
+            continue
+        for candidate_id in ids:
+            if candidate_id != record_id:
+                found.setdefault(candidate_id, set()).add(rule)
+    return found
+
+
+def _decided_pairs(record_id: int | None) -> tuple[set[int], set[int]]:
+    """Ids of records a steward said are the same as / different from this record."""
+    same: set[int] = set()
+    different: set[int] = set()
+    if record_id is None:
+        return same, different
+    decisions = Decision.objects.filter(is_active=True).filter(
+        Q(record_a_id=record_id) | Q(record_b_id=record_id))
+    for record_a_id, record_b_id, verdict in decisions.values_list(
+            "record_a_id", "record_b_id", "verdict"):
+        other = record_b_id if record_a_id == record_id else record_a_id
+        (same if verdict == Decision.Verdict.SAME else different).add(other)
+    return same, different
+
+
+def score_candidates(*, record_id: int | None, standardised: Mapping, config: MatchConfig,
+                     keys: list[tuple[str, int]],
+                     extra_record_ids: Iterable[int] = ()) -> tuple[list[EntityCandidate], dict]:
+    """Score every candidate record and keep the best record per active entity.
+
+    ``extra_record_ids`` adds records that must be considered whatever their blocking keys
+    (the other members of the record's current entity). Returns the candidates, best first,
+    and the decision constraints ({"same": entity ids, "different": entity ids}).
+    """
+    found = _candidate_record_ids(record_id, keys, config)
+    for extra_id in extra_record_ids:
+        if extra_id != record_id:
+            found.setdefault(extra_id, set()).add("same_entity")
+    same_ids, different_ids = _decided_pairs(record_id)
+    rows = (SourceRecord.objects
+            .filter(id__in=set(found) | same_ids | different_ids,
+                    state=SourceRecord.State.ACTIVE)
+            .values_list("id", "entity_id", "standardised"))
+    best: dict[str, EntityCandidate] = {}
+    constraints: dict[str, set[str]] = {"same": set(), "different": set()}
+    for candidate_id, entity_id, candidate_std in rows:
+        if candidate_id in different_ids:
+            constraints["different"].add(entity_id)
+        if candidate_id in same_ids:
+            constraints["same"].add(entity_id)
+        if candidate_id not in found:
+            continue
+        pair = score_pair(standardised, candidate_std, config)
+        current = best.get(entity_id)
+        if current is None or pair.weight > current.score.weight:
+            best[entity_id] = EntityCandidate(entity_id, candidate_id, pair, found[candidate_id])
+        else:
+            current.rules |= found[candidate_id]
+    ranked = sorted(best.values(), key=lambda c: (-c.score.weight, c.entity_id))
+    return ranked, constraints
+
+
+def decide(candidates: list[EntityCandidate], constraints: dict, config: MatchConfig,
+           ) -> MatchDecision:
+    """Turn ranked candidate entities into a link, a new entity or review tasks.
+
+    A "same" decision wins outright; entities holding a "different" record are never chosen.
+    Exactly one entity above the auto-link threshold is linked; more than one is ambiguous and
+    goes to review rather than guessing; otherwise the best few above the review threshold are
+    put up for review.
+    """
+    allowed = [c for c in candidates if c.entity_id not in constraints["different"]]
+    forced = [c for c in allowed if c.entity_id in constraints["same"]]
+    if len(forced) == 1:
+        return MatchDecision("linked", target=forced[0], forced_by_decision=True)
+    auto = [c for c in allowed if c.score.weight >= config.auto_link_threshold]
+    if len(auto) == 1:
+        return MatchDecision("linked", target=auto[0])
+    if len(auto) > 1:
+        return MatchDecision("review", review=[(c, "ambiguous") for c in auto])
+    uncertain = [c for c in allowed if c.score.weight >= config.review_threshold]
+    if uncertain:
+        return MatchDecision(
+            "review", review=[(c, "uncertain") for c in uncertain[:MAX_REVIEW_CANDIDATES]])
+    return MatchDecision("new_entity")

@@ -1,0 +1,20 @@
+"""Smoke run of the benchmarks at a small size: they run and report real figures."""
+
+from tests.benchmarks.bench_ingest import percentile, run_benchmark
+
+
+def test_ingest_benchmark_ingests_and_times_every_record(db):
+    figures = run_benchmark(records=150)
+    assert figures["records"] == 150
+    assert figures["stored_records"] == 150
+    assert sum(figures["outcomes"].values()) == 150
+    assert figures["outcomes"].get("linked", 0) > 0
+    assert 0 < figures["p50_ms"] <= figures["p99_ms"]
+    assert figures["records_per_second"] > 0
+
+
+def test_percentile_uses_nearest_rank():
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 0.5) == 50.0
+    assert percentile(values, 0.99) == 99.0
+    assert percentile([3.0], 0.99) == 3.0
