@@ -106,6 +106,9 @@ def score_candidates(*, record_id: int | None, standardised: Mapping, config: Ma
         if extra_id != record_id:
             found.setdefault(extra_id, set()).add("same_entity")
     same_ids, different_ids = _decided_pairs(record_id)
+    for same_id in same_ids:
+        # A steward's "same" must be honoured even when no blocking key is shared any more.
+        found.setdefault(same_id, set()).add("decision")
     rows = (SourceRecord.objects
             .filter(id__in=set(found) | same_ids | different_ids,
                     state=SourceRecord.State.ACTIVE)

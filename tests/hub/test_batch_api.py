@@ -13,8 +13,8 @@ FAMILY = ("Abernathy", "Vasquez", "Oyelaran", "Henriksen", "Castellano", "Nakamu
 def _records(person, count):
     """Distinct made-up customers, none of them the ``person`` fixture."""
     return [{"source_key": f"W-{i}", "given_name": GIVEN[i % 8], "family_name": FAMILY[i % 8],
-             "email": f"customer{i}@example-shop.com", "birth_date": f"19{60 + i:02d}-0{1 + i}-1{i}",
-             "country": "GB"}
+             "email": f"customer{i}@example-shop.com",
+             "birth_date": f"19{60 + i:02d}-0{1 + i}-1{i}", "country": "GB"}
             for i in range(count)]
 
 
