@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "hub.apps.HubConfig",
 ]
 
@@ -125,6 +126,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Push source-record changes, resolve source keys and golden IDs.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the installed sidecar package: the docs work without internet access.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Matching: the configuration file (None = the one shipped in linkage/) and optional threshold

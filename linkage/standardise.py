@@ -228,7 +228,8 @@ def _parse_phone(text: str, region: str | None) -> str | None:
 def standardise_phone(value: str | None, country: str | None = None) -> str | None:
     """Standardise a phone number to E.164 (+447946095800).
 
-    `country` (ISO alpha-2) is the region for numbers written without an international prefix.
+    `country` (ISO alpha-2) is the region for numbers written without an international prefix;
+    without one, such a number is kept as its national digits.
     A leading "00" is read as the international prefix; extensions are dropped.
     """
     present = _present(value)
@@ -247,8 +248,20 @@ def standardise_phone(value: str | None, country: str | None = None) -> str | No
     if region not in phonenumbers.SUPPORTED_REGIONS:
         region = None
     if not text.startswith("+") and region is None:
-        raise InvalidValue("phone number needs a country")
+        return _national_digits(text)
     return _parse_phone(text, region)
+
+
+def _national_digits(text: str) -> str:
+    """A national number whose country is unknown, kept as its digits ("07700900123").
+
+    Rejecting the record would lose a customer over a missing country; the digits still agree
+    with the E.164 form of the same number on their last digits, which is how phones compare.
+    """
+    digits = _NON_DIGIT.sub("", text)
+    if not 6 <= len(digits) <= 15:
+        raise InvalidValue("not a valid phone number")
+    return digits
 
 
 def _birth_date(year: int, month: int, day: int) -> dt.date:

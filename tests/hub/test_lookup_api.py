@@ -40,3 +40,11 @@ def test_openapi_schema_describes_the_ingest_and_lookup_paths(api):
     assert "/api/sources/{source}/records/{source_key}" in paths
     assert "/api/entities/{golden_id}" in paths
     assert "/api/xref/{source}/{source_key}" in paths
+
+
+def test_api_docs_page_is_served_from_local_assets(api):
+    response = api.get("/api/docs/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "swagger-ui" in page
+    assert "cdn.jsdelivr" not in page

@@ -135,10 +135,14 @@ def test_phone_that_cannot_be_a_number_is_rejected(raw):
 
 
 @pytest.mark.parametrize("country", [None, "", "AQ"])
-def test_national_phone_without_a_usable_country_is_rejected(country):
+def test_national_phone_without_a_usable_country_keeps_its_digits(country):
+    assert standardise_phone("07700 900123", country) == "07700900123"
+
+
+def test_national_phone_without_country_and_too_few_digits_is_rejected():
     with pytest.raises(InvalidValue) as excinfo:
-        standardise_phone("07700 900123", country)
-    assert excinfo.value.reason == "phone number needs a country"
+        standardise_phone("12-34", None)
+    assert excinfo.value.reason == "not a valid phone number"
 
 
 @pytest.mark.parametrize(
@@ -304,10 +308,10 @@ def test_record_country_wins_over_default_country_for_phone():
     assert result.values["phone"] == "+33142685300"
 
 
-def test_record_without_any_country_reports_phone_needs_a_country():
+def test_record_without_any_country_keeps_national_phone_digits():
     result = standardise_record({"phone": "07700 900123"})
-    assert result.values["phone"] is None
-    assert result.problems == {"phone": "phone number needs a country"}
+    assert result.values["phone"] == "07700900123"
+    assert result.problems == {}
 
 
 def test_record_reports_unknown_field_and_leaves_it_out_of_values():
