@@ -106,11 +106,14 @@ class StandardisedRecord:
     """A record's canonical attributes after standardisation.
 
     `values` has every canonical attribute as a key (None when missing or rejected);
-    `problems` maps an attribute (or an unexpected key) to the reason it was rejected.
+    `problems` maps an attribute (or an unexpected key) to the reason the record must be
+    rejected; `invalid` maps an attribute to the reason its value is unusable but tolerated
+    (treated as missing, and counted as a data-quality issue of the source).
     """
 
     values: dict[str, str | None]
     problems: dict[str, str] = field(default_factory=dict)
+    invalid: dict[str, str] = field(default_factory=dict)
 
 
 def _present(value: str | None) -> str | None:
@@ -367,6 +370,12 @@ def _check_raw(attribute: str, value: object) -> str | None:
     return value
 
 
+# Content errors in these attributes reject the record: a wrong birth date silently dropped
+# would weaken every later match. Elsewhere (a mistyped phone, e-mail or country) the record is
+# still worth matching on its other attributes, so the value is only flagged as invalid.
+STRICT_ATTRIBUTES = frozenset({"birth_date"})
+
+
 def standardise_record(
     raw: Mapping[str, object], *, default_country: str | None = None
 ) -> StandardisedRecord:
@@ -374,28 +383,35 @@ def standardise_record(
 
     Keys that are not canonical attributes are reported as "unknown field" and dropped. The
     record's country (or `default_country` when it has none) is the region for national-format
-    phone numbers. A rejected value becomes None in `values` with its reason in `problems`.
+    phone numbers. A rejected value becomes None in `values` with its reason in `problems`
+    (wrong type, too long, or a bad value of a STRICT_ATTRIBUTES attribute) or in `invalid`.
     An unknown `default_country` is a configuration error and raises InvalidValue.
     """
     fallback_country = standardise_country(default_country)
     problems = {str(key): "unknown field" for key in raw if key not in CANONICAL_ATTRIBUTES}
+    invalid: dict[str, str] = {}
     values: dict[str, str | None] = {}
     # Country goes first because the phone number may need it as its region.
     for attribute in ("country", *CANONICAL_ATTRIBUTES):
         if attribute in values:
             continue
+        values[attribute] = None
         try:
             text = _check_raw(attribute, raw.get(attribute))
+        except InvalidValue as exc:
+            problems[attribute] = exc.reason
+            continue
+        try:
             if attribute == "phone":
                 region = values["country"] or fallback_country
                 values[attribute] = standardise_phone(text, region)
             else:
                 values[attribute] = _STANDARDISERS[attribute](text)
         except InvalidValue as exc:
-            values[attribute] = None
-            problems[attribute] = exc.reason
+            (problems if attribute in STRICT_ATTRIBUTES else invalid)[attribute] = exc.reason
     # Keep the canonical order so records serialise the same way every time.
     return StandardisedRecord(
         values={attribute: values[attribute] for attribute in CANONICAL_ATTRIBUTES},
         problems=problems,
+        invalid=invalid,
     )

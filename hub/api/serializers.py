@@ -87,6 +87,9 @@ class IngestResultSerializer(serializers.Serializer):
     score = serializers.FloatField(allow_null=True)
     explanation = serializers.JSONField()
     review_tasks = ReviewTaskRefSerializer(many=True)
+    warnings = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="Attributes whose value was unusable and treated as missing, with the reason.")
     message = serializers.CharField(allow_blank=True)
 
 

@@ -23,6 +23,9 @@ class SourceRecord(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
     attributes = models.JSONField(default=dict, help_text="Key attributes as received.")
     standardised = models.JSONField(default=dict, help_text="Key attributes standardised.")
+    invalid_attributes = models.JSONField(
+        default=dict, blank=True,
+        help_text="Attributes received with an unusable value, with the reason (no values).")
     # Hash of the received attributes: an identical replay is detected without comparing JSON.
     content_hash = models.CharField(max_length=64)
     source_version = models.BigIntegerField(null=True, blank=True)

@@ -40,6 +40,7 @@ class PreparedRecord:
     received: dict
     standardised: dict
     content_hash: str
+    invalid: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -55,6 +56,7 @@ class IngestResult:
     score: float | None = None
     explanation: dict = field(default_factory=dict)
     review_tasks: list[dict] = field(default_factory=list)
+    warnings: dict = field(default_factory=dict)
     message: str = ""
 
 
@@ -67,7 +69,7 @@ def prepare_attributes(attributes: Mapping) -> PreparedRecord:
         raise InvalidInput({name: [reason] for name, reason in result.problems.items()})
     received = {k: v for k, v in attributes.items() if v is not None and str(v).strip() != ""}
     digest = hashlib.sha256(json.dumps(received, sort_keys=True).encode()).hexdigest()
-    return PreparedRecord(received, dict(result.values), digest)
+    return PreparedRecord(received, dict(result.values), digest, dict(result.invalid))
 
 
 def source_by_code(code: str) -> SourceSystem:
@@ -113,7 +115,8 @@ def _version_order(record: SourceRecord, version: int | None,
 
 def _current_result(record: SourceRecord, change: str, message: str = "") -> IngestResult:
     """Describe the record as it stands (for replays and stale changes)."""
-    result = IngestResult(record.source.code, record.source_key, change, message=message)
+    result = IngestResult(record.source.code, record.source_key, change, message=message,
+                          warnings=dict(record.invalid_attributes))
     if record.state != SourceRecord.State.ACTIVE:
         return result
     link = Link.objects.filter(source_record=record, ended_at=None).first()
@@ -139,6 +142,7 @@ def _replace_blocking_keys(record: SourceRecord, keys: list[tuple[str, int]]) ->
 def _store(record: SourceRecord, prepared: PreparedRecord, version, updated_at) -> None:
     record.attributes = prepared.received
     record.standardised = prepared.standardised
+    record.invalid_attributes = prepared.invalid
     record.content_hash = prepared.content_hash
     if version is not None:
         record.source_version = version
@@ -270,6 +274,7 @@ def record_delete(*, source_code: str, source_key: str, version: int | None = No
     cancel_open_tasks(record)
     record.entity, record.state = None, SourceRecord.State.DELETED
     record.attributes, record.standardised, record.content_hash = {}, {}, ""
+    record.invalid_attributes = {}
     if version is not None:
         record.source_version = version
     BlockingKey.objects.filter(source_record=record).delete()

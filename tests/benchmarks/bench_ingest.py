@@ -37,7 +37,8 @@ def run_benchmark(*, records: int, seed: int = 1) -> dict:
     from linkage.attributes import CANONICAL_ATTRIBUTES
     from linkage.synthetic import generate_records
 
-    generated = generate_records(people=max(1, round(records / 1.8)), seed=seed)[:records]
+    # About 1.8 records per person; draw a few more people than needed and cut to size.
+    generated = generate_records(people=int(records / 1.7) + 10, seed=seed)[:records]
     for code in sorted({r["source"] for r in generated}):
         source_add(code=code)
     latencies, outcomes = [], Counter()

@@ -1,6 +1,8 @@
 """Batch upsert: up to 1,000 records, all stored or none."""
 
 from hub.models import Entity, SourceRecord
+from linkage.attributes import CANONICAL_ATTRIBUTES
+from linkage.synthetic import generate_records
 
 BATCH = "/api/sources/{source}/records/batch"
 
@@ -48,8 +50,11 @@ def test_batch_over_1000_records_is_refused(api, person):
 
 
 def test_batch_of_exactly_1000_records_is_accepted(api):
-    records = [{"source_key": f"K{i}", "given_name": "Ann", "family_name": f"Name{i}",
-                "email": f"a{i}@example-shop.com"} for i in range(1000)]
+    generated = generate_records(people=1000, seed=3, sources=("webshop",))[:1000]
+    records = [{"source_key": r["source_key"],
+                **{k: r[k] for k in CANONICAL_ATTRIBUTES if r[k] is not None}}
+               for r in generated]
+    assert len(records) == 1000
     response = api.post(BATCH.format(source="webshop"), {"records": records}, format="json")
     assert response.status_code == 200
     assert SourceRecord.objects.count() == 1000

@@ -342,13 +342,13 @@ def test_record_rejects_non_string_value(value):
     assert result.problems == {"birth_date": "must be a string"}
 
 
-def test_record_turns_invalid_values_into_problems_without_personal_data():
+def test_record_rejects_bad_birth_date_and_flags_other_invalid_values():
     result = standardise_record(
         {"birth_date": "1999-02-29", "email": "jane.doe", "country": "Atlantis", "phone": "12"},
         default_country="GB",
     )
-    assert result.problems == {
-        "birth_date": "impossible date",
+    assert result.problems == {"birth_date": "impossible date"}
+    assert result.invalid == {
         "email": "not a valid email address",
         "country": "unknown country",
         "phone": "not a valid phone number",
