@@ -1,56 +1,80 @@
 """Blocking: the keys under which a record is indexed, and the candidate pairs they produce.
 
 Comparing every record with every other is quadratic, so a record is only compared with records
-that share at least one blocking key. The configuration holds a *union* of rules, each on a few
-attributes, so that a duplicate with an error in any single field still shares some key.
+that share a blocking key. The configuration holds a *union* of rules, each on a few attributes,
+so that a duplicate with an error in any single field still shares some key. Placeholder values
+(listed in the configuration) never form a key, and a key shared by more than
+``max_block_size`` records (a family mailbox, a company switchboard) forms no block: it says
+nothing about identity and would swamp the scorer.
 
-The real-time path stores ``blocking_keys`` of every source record in an indexed table and fetches
-the records sharing a key with an incoming one; the batch path uses ``candidate_pairs``. Keys are
-built from personal data (an email is a key as is), so they must be erased with the record.
+Two paths, one definition of a key:
+- real time: ``blocking_keys`` of every source record go into an indexed table; an incoming
+  record fetches the records sharing one of its keys.
+- batch: ``block_pairs`` builds the same blocks for a whole DataFrame with sorts and array
+  arithmetic (no Python loop over records or pairs).
+
+A "sorted_neighbourhood" rule sorts records by its key and pairs each with the next
+``window - 1``, which catches near-equal keys no exact rule shares. An index lookup cannot do
+that, so in real time such a rule gives the first ``prefix`` characters of its key, an exact key
+that approximates "close in sort order". Keys are built from personal data (an email is a key as
+is), so they must be erased with the record.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from functools import lru_cache, partial
 
 import jellyfish
+import numpy as np
+import pandas as pd
 
+from linkage import features
 from linkage.config import BlockingRule, MatchConfig
 
 Record = Mapping[str, str | None]
+# Rules are tracked as bits of an int64 mask per pair.
+MAX_RULES = 63
 
 
 def blocking_keys(record: Record, config: MatchConfig) -> list[tuple[str, str]]:
     """Return ``(rule name, key)`` for every rule whose attributes are all present in the record.
 
     The key joins the transformed values with "|" ("|" and "\\" inside a value are escaped, so
-    two different value tuples never give the same key). A value that is missing, empty, or
-    empty after its transform (e.g. soundex of a name without letters) skips the rule. The list
-    follows the rule order of the configuration and holds no duplicates.
+    two different value tuples never give the same key). A value that is missing, empty, a
+    configured placeholder, or empty after its transform (e.g. soundex of a name without
+    letters) skips the rule. Sorted-neighbourhood rules give a prefix of their key (see the
+    module docstring). The list follows the rule order and holds no duplicates.
     """
     keys: list[tuple[str, str]] = []
     for rule in config.blocking_rules:
-        key = rule_key(record, rule)
+        key = rule_key(record, rule, config.placeholders)
+        if key is not None and rule.kind == "sorted_neighbourhood":
+            key = key[: rule.prefix]
         if key is not None and (rule.name, key) not in keys:
             keys.append((rule.name, key))
     return keys
 
 
-def rule_key(record: Record, rule: BlockingRule) -> str | None:
+def rule_key(
+    record: Record, rule: BlockingRule, placeholders: Mapping[str, frozenset[str]] | None = None
+) -> str | None:
     """The key of one rule for a record, or None when an attribute is missing."""
     parts: list[str] = []
     for attribute, transform in zip(rule.attributes, rule.transforms, strict=True):
-        value = record.get(attribute)
+        value = _usable(record.get(attribute), attribute, placeholders or {})
+        if value and transform:
+            value = apply_transform(transform, value)
         if not value:
             return None
-        if transform:
-            value = apply_transform(transform, value)
-            if not value:
-                return None
         parts.append(value.replace("\\", "\\\\").replace("|", "\\|"))
     return "|".join(parts)
+
+
+def _usable(value: str | None, attribute: str, placeholders: Mapping[str, frozenset[str]]):
+    if not value or value in placeholders.get(attribute, ()):
+        return None
+    return value
 
 
 def apply_transform(transform: str, value: str) -> str | None:
@@ -62,6 +86,158 @@ def apply_transform(transform: str, value: str) -> str | None:
     return _resolve(transform)(value)
 
 
+# --- batch ------------------------------------------------------------------------------------
+
+
+def block_pairs(
+    frame: pd.DataFrame, config: MatchConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidate pairs of a DataFrame of standardised records, by the union of the rules.
+
+    Returns row positions ``left < right`` (int64 arrays, each pair once) and an int64 mask per
+    pair whose bit i is set when rule i of the configuration found it.
+    """
+    if len(config.blocking_rules) > MAX_RULES:
+        raise ValueError(f"at most {MAX_RULES} blocking rules are supported")
+    size = len(frame)
+    codes, bits = [], []
+    cache: dict = {}
+    for index, rule in enumerate(config.blocking_rules):
+        key = rule_keys_array(frame, rule, config.placeholders, sort=rule.kind != "exact",
+                              cache=cache)
+        if rule.kind == "exact":
+            left, right = _pairs_in_blocks(key, config.max_block_size)
+        else:
+            left, right = _pairs_in_windows(key, rule.window, config.max_block_size)
+        low, high = np.minimum(left, right), np.maximum(left, right)
+        codes.append(low * size + high)
+        bits.append(np.full(len(low), 1 << index, dtype=np.int64))
+    if not codes:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, empty
+    all_codes = np.concatenate(codes)
+    all_bits = np.concatenate(bits)
+    order = np.argsort(all_codes, kind="stable")
+    all_codes, all_bits = all_codes[order], all_bits[order]
+    if all_codes.size == 0:
+        return all_codes, all_codes, all_bits
+    starts = np.flatnonzero(np.r_[True, all_codes[1:] != all_codes[:-1]])
+    unique = all_codes[starts]
+    masks = np.bitwise_or.reduceat(all_bits, starts)
+    return unique // size, unique % size, masks
+
+
+def rule_keys_array(
+    frame: pd.DataFrame,
+    rule: BlockingRule,
+    placeholders: Mapping[str, frozenset[str]],
+    *,
+    sort: bool = False,
+    cache: dict | None = None,
+) -> np.ndarray:
+    """One integer key per row for a rule (-1 where the rule gives no key).
+
+    Equal integers mean equal ``rule_key`` strings; with ``sort`` their order is the order of
+    the tuples of transformed values. ``cache`` shares the per-attribute work between rules of
+    one run (the postcode appears in many rules).
+    """
+    cache = {} if cache is None else cache
+    combined = np.zeros(len(frame), dtype=np.int64)
+    for attribute, transform in zip(rule.attributes, rule.transforms, strict=True):
+        part_codes = cache.get((attribute, transform, sort))
+        if part_codes is None:
+            part_codes = _part_codes(frame, attribute, transform, placeholders, sort)
+            cache[(attribute, transform, sort)] = part_codes
+        width = int(part_codes.max()) + 2 if len(part_codes) else 1
+        combined = np.where(
+            (combined < 0) | (part_codes < 0), -1, combined * width + part_codes
+        )
+        # Re-number after each attribute so that the key never overflows int64.
+        valid = combined >= 0
+        renumbered, _ = pd.factorize(combined[valid], sort=True)
+        combined[valid] = renumbered
+    return combined
+
+
+def _part_codes(frame, attribute, transform, placeholders, sort) -> np.ndarray:
+    """Codes of one transformed attribute: the transform runs once per distinct value."""
+    raw = frame[attribute] if attribute in frame else pd.Series([None] * len(frame))
+    codes, distinct = pd.factorize(pd.Series(raw.to_numpy(object), dtype=object))
+    transformed = []
+    for value in distinct:
+        usable = _usable(value, attribute, placeholders)
+        if usable and transform:
+            usable = apply_transform(transform, usable)
+        transformed.append(usable or None)
+    # Distinct values may share a transformed value (two names, one soundex): code those alike.
+    value_codes, _ = pd.factorize(pd.Series(transformed, dtype=object), sort=sort)
+    value_codes = np.append(value_codes.astype(np.int64), -1)  # index -1: a missing value
+    return value_codes[codes]
+
+
+def _pairs_in_blocks(key: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
+    """All pairs of rows sharing a key, for blocks of 2 to ``cap`` rows."""
+    rows = np.flatnonzero(key >= 0)
+    order = np.argsort(key[rows], kind="stable")
+    rows, sorted_keys = rows[order], key[rows][order]
+    if rows.size < 2:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    sizes = np.diff(np.r_[starts, rows.size])
+    lefts, rights = [], []
+    # Blocks of one size at a time: the pairs of a block of s rows are the upper triangle of an
+    # s x s grid, laid over every block of that size at once.
+    for block_size in np.unique(sizes[(sizes >= 2) & (sizes <= cap)]):
+        block_starts = starts[sizes == block_size]
+        i, j = np.triu_indices(int(block_size), 1)
+        lefts.append(rows[(block_starts[:, None] + i).ravel()])
+        rights.append(rows[(block_starts[:, None] + j).ravel()])
+    if not lefts:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    return np.concatenate(lefts).astype(np.int64), np.concatenate(rights).astype(np.int64)
+
+
+def _pairs_in_windows(key: np.ndarray, window: int, cap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of rows at most ``window - 1`` apart in key order (sorted neighbourhood).
+
+    Rows whose key is shared by more than ``cap`` rows take no part: like a too-large block,
+    a very frequent key says nothing, and its rows would only be paired with arbitrary
+    neighbours.
+    """
+    rows = np.flatnonzero(key >= 0)
+    counts = np.bincount(key[rows]) if rows.size else np.empty(0, dtype=np.int64)
+    rows = rows[counts[key[rows]] <= cap]
+    ordered = rows[np.argsort(key[rows], kind="stable")]
+    lefts, rights = [], []
+    for offset in range(1, window):
+        lefts.append(ordered[:-offset])
+        rights.append(ordered[offset:])
+    return np.concatenate(lefts).astype(np.int64), np.concatenate(rights).astype(np.int64)
+
+
+def candidate_pairs(
+    records: Mapping[Hashable, Record], config: MatchConfig
+) -> set[tuple[Hashable, Hashable]]:
+    """All pairs of record ids found by the rules (for tests and small data sets).
+
+    Each pair appears once, ordered as the ids first appear in ``records``.
+    """
+    ids = list(records)
+    frame = pd.DataFrame.from_records([dict(records[i]) for i in ids])
+    left, right, _ = block_pairs(frame, config)
+    return {(ids[a], ids[b]) for a, b in zip(left.tolist(), right.tolist(), strict=True)}
+
+
+def rule_names(mask: int, config: MatchConfig) -> tuple[str, ...]:
+    """The names of the rules whose bits are set in a ``block_pairs`` mask."""
+    return tuple(r.name for i, r in enumerate(config.blocking_rules) if mask >> i & 1)
+
+
+# --- transforms -------------------------------------------------------------------------------
+
+
 @lru_cache(maxsize=64)
 def _resolve(transform: str) -> Callable[[str], str | None]:
     # Transform names were validated with the configuration; parse each one once, not per value.
@@ -69,37 +245,6 @@ def _resolve(transform: str) -> Callable[[str], str | None]:
     if count:
         return partial(_COUNTED[kind], count=int(count))
     return _PLAIN[transform]
-
-
-def candidate_pairs(
-    records: Mapping[Hashable, Record], config: MatchConfig
-) -> set[tuple[Hashable, Hashable]]:
-    """All pairs of record ids sharing at least one blocking key (batch path and evaluation).
-
-    Blocks with more than ``config.max_block_size`` records are skipped (the real-time path
-    should skip them too): such a key (a shared family mailbox, a placeholder phone number) says
-    nothing about identity and would swamp the scorer. Each pair appears once, ordered as the
-    ids first appear in ``records``.
-    """
-    blocks: dict[tuple[str, str], list[Hashable]] = defaultdict(list)
-    order: dict[Hashable, int] = {}
-    for position, (record_id, record) in enumerate(records.items()):
-        order[record_id] = position
-        for key in blocking_keys(record, config):
-            blocks[key].append(record_id)
-    pairs: set[tuple[Hashable, Hashable]] = set()
-    for members in blocks.values():
-        if len(members) > config.max_block_size:
-            continue
-        for left, right in _pairs_within(members):
-            pairs.add((left, right) if order[left] < order[right] else (right, left))
-    return pairs
-
-
-def _pairs_within(members: list[Hashable]) -> Iterator[tuple[Hashable, Hashable]]:
-    for index, left in enumerate(members):
-        for right in members[index + 1 :]:
-            yield left, right
 
 
 def _phonetic(encode: Callable[[str], str]) -> Callable[[str], str | None]:
@@ -126,12 +271,30 @@ def _year_month(value: str) -> str | None:
     return value[:7]
 
 
+def _month_day(value: str) -> str | None:
+    # Survives a wrong year (the commonest slip in a birth date after a swapped day and month).
+    if _year_month(value) is None or len(value) != 10:
+        return None
+    return value[5:]
+
+
+def _digits(value: str) -> str | None:
+    return "".join(char for char in value if char.isdigit()) or None
+
+
 _PLAIN: dict[str, Callable[[str], str | None]] = {
     "soundex": _phonetic(jellyfish.soundex),
     "nysiis": _phonetic(jellyfish.nysiis),
     "metaphone": _phonetic(jellyfish.metaphone),
     "year": _year,
     "year_month": _year_month,
+    "month_day": _month_day,
+    "digits": _digits,
+    "reverse": lambda value: value[::-1],
+    # The mailbox behind plus tags and Gmail dots, and its local part alone (the same person
+    # at another provider); see linkage.features.
+    "canonical_email": features.canonical_email,
+    "email_local_part": lambda value: features.email_local_part(value) or None,
 }
 
 

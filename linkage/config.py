@@ -1,10 +1,14 @@
 """The versioned match configuration: comparisons, levels with m/u, blocking rules, thresholds.
 
-A configuration is plain data (the JSON file shipped with the hub, later also training output)
-parsed once into frozen dataclasses. This module owns the vocabulary (methods, level tests,
-blocking transforms and their parameters) that ``linkage.scoring`` and ``linkage.blocking``
-implement, so a bad file is rejected up front with the JSON path of the offending item instead
-of failing on the first pair that reaches the bad branch.
+A configuration is plain data (the JSON file shipped with the hub, or a trained model written by
+``linkage.model``) parsed once into frozen dataclasses. A *trained model is a configuration* whose
+m, u and prior were estimated from data: the same document format, a new version string and a
+``training`` summary, so the hub stores, loads and scores with both alike.
+
+This module owns the vocabulary (methods, level tests and their parameters, blocking rule kinds
+and transforms) that ``linkage.comparisons`` and ``linkage.blocking`` implement, so a bad file is
+rejected up front with the JSON path of the offending item, not on the first pair that reaches it.
+The rules of the document are in ``linkage.config_schema``.
 """
 
 from __future__ import annotations
@@ -16,34 +20,62 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from linkage.attributes import CANONICAL_ATTRIBUTES
-
 # Level tests each comparison method offers, with the parameter each test needs (None = none).
 # Every method also offers "exact" (values equal) and requires the catch-all "else" as last level.
 METHOD_TESTS: dict[str, dict[str, str | None]] = {
     "exact": {},
-    "jaro_winkler": {"similarity": "threshold"},
-    "levenshtein": {"distance": "max_distance"},
-    "date": {"transposed_day_month": None, "one_digit": None, "same_year_month": None},
-    "phone": {"last_digits": "n"},
-    "email": {"same_local_part": None},
+    "name": {
+        "swapped": "other",
+        "nickname": None,
+        "jaro_winkler": "threshold",
+        "levenshtein": "max_distance",
+        "phonetic": "algorithm",
+        "initial": None,
+        "token": None,
+    },
+    "string": {
+        "jaro_winkler": "threshold",
+        "levenshtein": "max_distance",
+        "prefix": "n",
+        "token": None,
+    },
+    "date": {
+        "swapped_day_month": None,
+        "one_character": None,
+        "year_off_by_one": None,
+        "same_year_month": None,
+    },
+    "email": {
+        "canonical": None,
+        "same_local_part": None,
+        "levenshtein": "max_distance",
+    },
+    "phone": {"last_digits": "n", "levenshtein": "max_distance"},
 }
 EXACT_TEST = "exact"
 ELSE_TEST = "else"
 MISSING_LEVEL = "missing"  # reserved: either value absent; never configured, weight 0
+PHONETIC_ALGORITHMS = frozenset({"soundex", "nysiis", "metaphone", "match_rating"})
 
+# Blocking rule kinds. "exact": records sharing the key form a block. "sorted_neighbourhood":
+# records sorted by the key are paired with their next window - 1 neighbours.
+RULE_KINDS = frozenset({"exact", "sorted_neighbourhood"})
 # Blocking transforms: plain ones, and "first:N" / "last:N" (a prefix / suffix of N characters).
-PLAIN_TRANSFORMS = frozenset({"soundex", "nysiis", "metaphone", "year", "year_month"})
-COUNTED_TRANSFORMS = frozenset({"first", "last"})
-
-_TOP_LEVEL_KEYS = tuple(
-    "version prior_weight review_threshold auto_link_threshold max_block_size blocking_rules"
-    " comparisons".split()
+PLAIN_TRANSFORMS = frozenset(
+    {
+        "soundex",
+        "nysiis",
+        "metaphone",
+        "year",
+        "year_month",
+        "month_day",
+        "digits",
+        "reverse",
+        "canonical_email",
+        "email_local_part",
+    }
 )
-
-# Hand-written m (or u) values must form a distribution over the levels; this slack only absorbs
-# rounding in the file, it is not meant to hide a forgotten level.
-_SUM_TOLERANCE = 1e-3
+COUNTED_TRANSFORMS = frozenset({"first", "last"})
 
 
 class ConfigError(ValueError):
@@ -63,10 +95,10 @@ class ConfigError(ValueError):
 class Level:
     """One agreement level of a comparison, with its Fellegi–Sunter m and u probabilities.
 
-    ``test`` names the check that puts a pair on this level (defaults to ``name``); ``threshold``
-    (jaro_winkler similarity), ``max_distance`` (levenshtein) and ``n`` (phone last digits) are
-    the test's parameter where it takes one. ``weight`` is log2(m/u), computed once here because
-    scoring reads it for every pair.
+    ``test`` names the check that puts a pair on this level (defaults to ``name``); the test's
+    parameter, where it takes one, is in ``threshold`` (jaro_winkler similarity),
+    ``max_distance`` (levenshtein), ``n`` (last_digits, prefix), ``other`` (the attribute a
+    name is swapped with) or ``algorithm`` (phonetic). ``weight`` is log2(m/u).
     """
 
     name: str
@@ -76,6 +108,9 @@ class Level:
     threshold: float | None = None
     max_distance: int | None = None
     n: int | None = None
+    other: str | None = None
+    algorithm: str | None = None
+    description: str = field(default="", compare=False)
     weight: float = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -85,15 +120,48 @@ class Level:
             raise ValueError(f"level {self.name!r}: m and u must be in (0, 1]")
         object.__setattr__(self, "weight", math.log2(self.m / self.u))
 
+    @property
+    def parameter(self) -> Any:
+        """The value of the test's parameter (None for tests without one)."""
+        for name in ("threshold", "max_distance", "n", "other", "algorithm"):
+            value = getattr(self, name)
+            if value is not None:
+                return value
+        return None
+
+
+@dataclass(frozen=True)
+class TermFrequencySettings:
+    """Term-frequency adjustment of a comparison's exact level.
+
+    Agreeing on a value shared by a fraction f of the records is worth log2(m / f) rather than
+    log2(m / u): rare names weigh more than common ones. ``min_frequency`` bounds f from below
+    so that a value seen once in a small data set cannot claim an absurd weight.
+    """
+
+    min_frequency: float = 1e-6
+
 
 @dataclass(frozen=True)
 class Comparison:
-    """How one attribute is compared: a method and its levels, tried in order; last is "else"."""
+    """How one attribute is compared: a method and its levels, tried in order; last is "else".
+"""
 
     attribute: str
     method: str
     levels: tuple[Level, ...]
+    term_frequency: TermFrequencySettings | None = None
     description: str = field(default="", compare=False)
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        """Every attribute the comparison reads: its own, then any a level refers to."""
+        others = [lv.other for lv in self.levels if lv.other and lv.other != self.attribute]
+        return (self.attribute, *dict.fromkeys(others))
+
+    def level_index(self, test: str) -> int | None:
+        """Index of the first level using ``test``, or None."""
+        return next((i for i, lv in enumerate(self.levels) if lv.test == test), None)
 
 
 @dataclass(frozen=True)
@@ -101,11 +169,20 @@ class BlockingRule:
     """A blocking key built from several attributes, each optionally transformed.
 
     ``transforms`` is aligned with ``attributes``; an empty string means the value as is.
+    A "sorted_neighbourhood" rule pairs each record with its ``window - 1`` successors in key
+    order; the real-time path, which can only look keys up, approximates it with the first
+    ``prefix`` characters of the key (see ``linkage.blocking``). ``train`` says whether EM
+    learns m from the rule's pairs: rules whose blocks are mostly *related* people (a household,
+    a shared mailbox name) would teach it that disagreeing given names are normal for a match.
     """
 
     name: str
     attributes: tuple[str, ...]
     transforms: tuple[str, ...] = ()
+    kind: str = "exact"
+    window: int = 0
+    prefix: int = 0
+    train: bool = True
     description: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -116,8 +193,36 @@ class BlockingRule:
 
 
 @dataclass(frozen=True)
+class WeightCap:
+    """A bound on the summed positive weight of attributes that are not independent evidence.
+
+    Fellegi–Sunter adds weights as if attributes were independent. Address line, postcode,
+    locality and a landline are one fact - where a household lives - and twins, spouses and
+    parent and child share all of them: counted four times they would link those people. The
+    positive weights of the group are scaled down together so that they sum to ``max_weight``
+    at most; negative weights (disagreement) are left alone.
+    """
+
+    name: str
+    attributes: tuple[str, ...]
+    max_weight: float
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """How ``linkage.model.train`` estimates the parameters (all have working defaults)."""
+
+    random_pairs: int = 300_000
+    max_em_iterations: int = 40
+    em_tolerance: float = 1e-5
+    min_labelled_pairs: int = 50
+    label_strength: float = 50.0
+    seed: int = 0
+
+
+@dataclass(frozen=True)
 class MatchConfig:
-    """A complete, validated match configuration. Build it with load_config or parse_config."""
+    """A complete, validated match configuration (or trained model). See load_config."""
 
     version: str
     prior_weight: float
@@ -126,7 +231,25 @@ class MatchConfig:
     max_block_size: int
     blocking_rules: tuple[BlockingRule, ...]
     comparisons: tuple[Comparison, ...]
+    weight_caps: tuple[WeightCap, ...] = ()
+    placeholders: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
+    training: TrainingSettings = field(default_factory=TrainingSettings)
+    trained: dict[str, Any] | None = field(default=None, compare=False)
     description: str = field(default="", compare=False)
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        """Every attribute a comparison or a blocking rule reads, in a stable order."""
+        names = [a for c in self.comparisons for a in c.attributes]
+        names += [a for rule in self.blocking_rules for a in rule.attributes]
+        return tuple(dict.fromkeys(names))
+
+    def comparison(self, attribute: str) -> Comparison:
+        """The comparison of ``attribute`` (KeyError when it is not compared)."""
+        for comparison in self.comparisons:
+            if comparison.attribute == attribute:
+                return comparison
+        raise KeyError(attribute)
 
     def with_thresholds(
         self, *, review: float | None = None, auto_link: float | None = None
@@ -135,14 +258,58 @@ class MatchConfig:
 
         Raises ConfigError unless the resulting review threshold is below the auto-link one.
         """
-        new_review = self.review_threshold
-        new_auto = self.auto_link_threshold
-        if review is not None:
-            new_review = _number(review, "review_threshold")
-        if auto_link is not None:
-            new_auto = _number(auto_link, "auto_link_threshold")
-        _check_threshold_order(new_review, new_auto)
+        from linkage.config_schema import check_threshold_order, number
+
+        new_review = self.review_threshold if review is None else number(review, "review_threshold")
+        new_auto = (
+            self.auto_link_threshold
+            if auto_link is None
+            else number(auto_link, "auto_link_threshold")
+        )
+        check_threshold_order(new_review, new_auto)
         return replace(self, review_threshold=new_review, auto_link_threshold=new_auto)
+
+    def with_parameters(
+        self,
+        *,
+        version: str,
+        prior_weight: float,
+        probabilities: dict[str, tuple[list[float], list[float]]],
+        trained: dict[str, Any] | None = None,
+    ) -> MatchConfig:
+        """A copy with new m/u per level ({attribute: (m list, u list)}), prior and version.
+
+        This is how training turns a configuration into a model; levels and rules are kept.
+        """
+        comparisons = []
+        for comparison in self.comparisons:
+            if comparison.attribute not in probabilities:
+                comparisons.append(comparison)
+                continue
+            ms, us = probabilities[comparison.attribute]
+            levels = tuple(
+                replace(level, m=float(m), u=float(u))
+                for level, m, u in zip(comparison.levels, ms, us, strict=True)
+            )
+            comparisons.append(replace(comparison, levels=levels))
+        return replace(
+            self,
+            version=version,
+            prior_weight=float(prior_weight),
+            comparisons=tuple(comparisons),
+            trained=trained,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of this configuration; ``from_dict`` (parse_config) reads it back."""
+        from linkage.config_document import document_of
+
+        return document_of(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MatchConfig:
+        """Validate a decoded document and build the MatchConfig (same as parse_config)."""
+        return parse_config(data)
 
 
 def load_config(path: str | Path | None = None) -> MatchConfig:
@@ -154,6 +321,11 @@ def load_config(path: str | Path | None = None) -> MatchConfig:
         source = Path(path)
         label = str(path)
     text = source.read_text(encoding="utf-8")
+    return loads_config(text, label=label)
+
+
+def loads_config(text: str, *, label: str = "(text)") -> MatchConfig:
+    """Parse and validate a configuration (or trained model) from its JSON text."""
     try:
         data = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
     except json.JSONDecodeError as exc:
@@ -161,257 +333,16 @@ def load_config(path: str | Path | None = None) -> MatchConfig:
     return parse_config(data)
 
 
-def parse_config(data: dict) -> MatchConfig:
+def parse_config(data: Any) -> MatchConfig:
     """Validate a decoded configuration document and build the MatchConfig.
 
     Rejects unknown or missing keys, unknown attributes, methods, level tests and transforms,
     m/u outside (0, 1] or not summing to 1, unreachable levels, duplicate names and thresholds
     out of order; the ConfigError message names the JSON path of the first problem found.
     """
-    _expect_keys(data, "(root)", required=_TOP_LEVEL_KEYS, optional=("description",))
-    version = _text(data["version"], "version")
-    review = _number(data["review_threshold"], "review_threshold")
-    auto_link = _number(data["auto_link_threshold"], "auto_link_threshold")
-    _check_threshold_order(review, auto_link)
-    max_block_size = _integer(data["max_block_size"], "max_block_size", minimum=2)
-    config = MatchConfig(
-        version=version,
-        prior_weight=_number(data["prior_weight"], "prior_weight"),
-        review_threshold=review,
-        auto_link_threshold=auto_link,
-        max_block_size=max_block_size,
-        blocking_rules=_parse_blocking_rules(data["blocking_rules"]),
-        comparisons=_parse_comparisons(data["comparisons"]),
-        description=_description(data, "description"),
-    )
-    return config
+    from linkage.config_schema import build_config
 
-
-def _parse_blocking_rules(value: Any) -> tuple[BlockingRule, ...]:
-    if not isinstance(value, list) or not value:
-        raise ConfigError("blocking_rules", "must be a non-empty list")
-    rules: list[BlockingRule] = []
-    seen: set[str] = set()
-    for index, item in enumerate(value):
-        path = f"blocking_rules[{index}]"
-        _expect_keys(
-            item, path, required=("name", "attributes"), optional=("transforms", "description")
-        )
-        name = _text(item["name"], f"{path}.name")
-        if name in seen:
-            raise ConfigError(f"{path}.name", f"duplicate blocking rule name {name!r}")
-        seen.add(name)
-        attributes = item["attributes"]
-        if not isinstance(attributes, list) or not attributes:
-            raise ConfigError(f"{path}.attributes", "must be a non-empty list of attributes")
-        for position, attribute in enumerate(attributes):
-            _attribute(attribute, f"{path}.attributes[{position}]")
-            if attribute in attributes[:position]:
-                raise ConfigError(f"{path}.attributes[{position}]", f"duplicate {attribute!r}")
-        transforms = item.get("transforms", {})
-        if not isinstance(transforms, dict):
-            raise ConfigError(f"{path}.transforms", "must be an object {attribute: transform}")
-        for attribute, transform in transforms.items():
-            if attribute not in attributes:
-                raise ConfigError(
-                    f"{path}.transforms.{attribute}", "attribute is not in this rule's attributes"
-                )
-            _transform(transform, f"{path}.transforms.{attribute}")
-        rules.append(
-            BlockingRule(
-                name=name,
-                attributes=tuple(attributes),
-                transforms=tuple(transforms.get(attribute, "") for attribute in attributes),
-                description=_description(item, f"{path}.description"),
-            )
-        )
-    return tuple(rules)
-
-
-def _parse_comparisons(value: Any) -> tuple[Comparison, ...]:
-    if not isinstance(value, dict) or not value:
-        raise ConfigError("comparisons", "must be a non-empty object {attribute: comparison}")
-    comparisons: list[Comparison] = []
-    for attribute, item in value.items():
-        path = f"comparisons.{attribute}"
-        _attribute(attribute, path)
-        _expect_keys(item, path, required=("method", "levels"), optional=("description",))
-        method = item["method"]
-        if method not in METHOD_TESTS:
-            raise ConfigError(
-                f"{path}.method",
-                f"unknown method {method!r}; expected one of {sorted(METHOD_TESTS)}",
-            )
-        comparisons.append(
-            Comparison(
-                attribute=attribute,
-                method=method,
-                levels=_parse_levels(item["levels"], method, f"{path}.levels"),
-                description=_description(item, f"{path}.description"),
-            )
-        )
-    return tuple(comparisons)
-
-
-def _parse_levels(value: Any, method: str, path: str) -> tuple[Level, ...]:
-    if not isinstance(value, list) or len(value) < 2:
-        raise ConfigError(path, 'must be a list of at least two levels, the last one "else"')
-    tests = METHOD_TESTS[method]
-    allowed_tests = {EXACT_TEST, ELSE_TEST, *tests}
-    levels: list[Level] = []
-    # Per test, the parameter of the previous level using it: a later level must be looser,
-    # otherwise it could never be reached (the first passing level wins).
-    previous: dict[str, Any] = {}
-    for index, item in enumerate(value):
-        item_path = f"{path}[{index}]"
-        if not isinstance(item, dict):
-            raise ConfigError(item_path, "must be an object")
-        name = _text(item.get("name"), f"{item_path}.name")
-        if name == MISSING_LEVEL:
-            raise ConfigError(f"{item_path}.name", f"{MISSING_LEVEL!r} is reserved")
-        test = item.get("test", name)
-        if not isinstance(test, str) or test not in allowed_tests:
-            raise ConfigError(
-                f"{item_path}.test",
-                f"unknown test {test!r} for method {method!r}; expected one of "
-                f"{sorted(allowed_tests)}",
-            )
-        param = tests.get(test)
-        _expect_keys(
-            item,
-            item_path,
-            required=("name", "m", "u", *([param] if param else [])),
-            optional=("test", "description"),
-        )
-        if any(level.name == name for level in levels):
-            raise ConfigError(f"{item_path}.name", f"duplicate level name {name!r}")
-        is_last = index == len(value) - 1
-        if is_last and test != ELSE_TEST:
-            raise ConfigError(f"{item_path}.test", 'the last level must be the catch-all "else"')
-        if not is_last and test == ELSE_TEST:
-            raise ConfigError(f"{item_path}.test", '"else" must be the last level')
-        params = _level_param(item, test, param, item_path, previous)
-        levels.append(
-            Level(
-                name=name,
-                m=_probability(item["m"], f"{item_path}.m"),
-                u=_probability(item["u"], f"{item_path}.u"),
-                test=test,
-                **params,
-            )
-        )
-    for attr in ("m", "u"):
-        total = sum(getattr(level, attr) for level in levels)
-        if abs(total - 1.0) > _SUM_TOLERANCE:
-            raise ConfigError(path, f"{attr} values must sum to 1 over the levels (got {total:g})")
-    return tuple(levels)
-
-
-def _level_param(
-    item: dict, test: str, param: str | None, path: str, previous: dict[str, Any]
-) -> dict[str, Any]:
-    """Validate the level's test parameter and that the level is reachable after earlier ones."""
-    if param is None:
-        if test in previous:
-            raise ConfigError(f"{path}.test", f"duplicate test {test!r}: this level is unreachable")
-        previous[test] = None
-        return {}
-    param_path = f"{path}.{param}"
-    if param == "threshold":
-        threshold = _number(item[param], param_path)
-        if not 0.0 < threshold <= 1.0:
-            raise ConfigError(param_path, "must be between 0 and 1")
-        if test in previous and threshold >= previous[test]:
-            raise ConfigError(param_path, f"must be below the previous level's {previous[test]}")
-        previous[test] = threshold
-        return {"threshold": threshold}
-    amount = _integer(item[param], param_path, minimum=1)
-    if test in previous:
-        # A larger max_distance is looser; a larger n (more trailing digits) is stricter.
-        before = previous[test]
-        looser = amount > before if param == "max_distance" else amount < before
-        if not looser:
-            raise ConfigError(param_path, f"level unreachable after the previous {param} {before}")
-    previous[test] = amount
-    return {param: amount}
-
-
-def _expect_keys(
-    item: Any, path: str, *, required: tuple[str, ...], optional: tuple[str, ...]
-) -> None:
-    if not isinstance(item, dict):
-        raise ConfigError(path, "must be an object")
-    for key in item:
-        if key not in required and key not in optional:
-            raise ConfigError(_join(path, key), "unknown key")
-    for key in required:
-        if key not in item:
-            raise ConfigError(_join(path, key), "required")
-
-
-def _join(path: str, key: str) -> str:
-    return key if path == "(root)" else f"{path}.{key}"
-
-
-def _text(value: Any, path: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(path, "must be a non-empty string")
-    return value
-
-
-def _description(item: dict, path: str) -> str:
-    value = item.get("description", "")
-    if not isinstance(value, str):
-        raise ConfigError(path, "must be a string")
-    return value
-
-
-def _number(value: Any, path: str) -> float:
-    # bool is an int subclass; "true" as a weight is a typo, not 1.
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ConfigError(path, "must be a finite number")
-    return float(value)
-
-
-def _integer(value: Any, path: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(path, f"must be an integer >= {minimum}")
-    return value
-
-
-def _probability(value: Any, path: str) -> float:
-    number = _number(value, path)
-    # u = 0 or m = 0 would make log2(m/u) infinite: one field could then veto or force a link.
-    if not 0.0 < number <= 1.0:
-        raise ConfigError(path, "must be between 0 and 1 (0 excluded)")
-    return number
-
-
-def _attribute(value: Any, path: str) -> None:
-    if value not in CANONICAL_ATTRIBUTES:
-        raise ConfigError(path, f"unknown attribute {value!r}")
-
-
-def _transform(value: Any, path: str) -> None:
-    if isinstance(value, str) and value in PLAIN_TRANSFORMS:
-        return
-    if isinstance(value, str) and ":" in value:
-        kind, _, count = value.partition(":")
-        if kind in COUNTED_TRANSFORMS and count.isdigit() and int(count) >= 1:
-            return
-    raise ConfigError(
-        path,
-        f"unknown transform {value!r}; expected one of {sorted(PLAIN_TRANSFORMS)} "
-        "or first:N / last:N",
-    )
-
-
-def _check_threshold_order(review: float, auto_link: float) -> None:
-    if not review < auto_link:
-        raise ConfigError(
-            "auto_link_threshold",
-            f"must be greater than review_threshold ({auto_link:g} <= {review:g})",
-        )
+    return build_config(data)
 
 
 def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

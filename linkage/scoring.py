@@ -1,29 +1,39 @@
-"""Fellegi–Sunter scoring of a record pair, with an attribute-by-attribute explanation.
+"""Fellegi–Sunter scoring: match weights from agreement levels, and their explanation.
 
-Scoring is two steps, kept apart on purpose: ``comparison_vector`` puts the pair on one level per
-compared attribute (the gamma vector of Fellegi–Sunter), and ``score_vector`` turns those levels
-into weights. Training (EM over gamma vectors of many pairs), term-frequency adjustments and a
-vectorised batch comparison can then replace or extend one step without touching the other.
+The weight of a pair is the prior plus, per compared attribute, log2(m/u) of the level it
+reached (0 when the value is missing on either side). On the exact level of an attribute with
+a term-frequency adjustment, u is replaced by the frequency of the agreed value, so agreeing on
+a rare name weighs more than on a common one.
 
-Each configuration is compiled once into level tests and ready-made AttributeScore objects (they
-hold no values, only levels and weights), so a pair costs a few string comparisons and sums.
+``pair_weights`` does this for arrays of pairs (the batch pipeline); ``score_many`` and
+``score_pair`` run the very same code on a table of one record and its candidates (the hub's
+real-time path), so both paths give a pair the same levels and weights, bit for bit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from operator import eq, ne
-from threading import Lock
 
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+import numpy as np
 
-from linkage.config import ELSE_TEST, EXACT_TEST, METHOD_TESTS, Comparison, Level, MatchConfig
+from linkage.comparisons import MISSING, RecordTable, comparison_matrix
+from linkage.config import EXACT_TEST, MISSING_LEVEL, Comparison, MatchConfig
+from linkage.frequencies import FrequencySource, frequencies_of
 
 Record = Mapping[str, str | None]
-MISSING = -1  # the level index of an attribute missing on either side
-# 2**w overflows a float beyond about w = 1023; a pair is certain far before that.
-_MAX_EXPONENT = 1000.0
+
+__all__ = [
+    "MISSING",
+    "AttributeScore",
+    "PairScore",
+    "comparison_vector",
+    "match_probability",
+    "apply_weight_caps",
+    "pair_weights",
+    "score_many",
+    "score_pair",
+]
 
 
 @dataclass(frozen=True)
@@ -39,7 +49,8 @@ class AttributeScore:
 class PairScore:
     """The match weight of a pair, its match probability and the per-attribute contributions.
 
-    ``weight`` already includes ``prior`` (the configuration's prior weight).
+    ``weight`` already includes ``prior``. ``config_version`` is the version of the model (or
+    configuration) that scored the pair; ``rules`` the blocking rules that found it, if known.
     """
 
     weight: float
@@ -47,6 +58,7 @@ class PairScore:
     attributes: tuple[AttributeScore, ...]
     prior: float = 0.0
     config_version: str = ""
+    rules: tuple[str, ...] = ()
 
     def explanation(self) -> dict:
         """A JSON-safe account of the score, stored with a link or review task.
@@ -54,8 +66,9 @@ class PairScore:
         It holds levels and weights only, never the compared values, so it carries no personal
         data and survives the erasure of the records it explains.
         """
-        return {
+        explanation = {
             "config_version": self.config_version,
+            "model_version": self.config_version,
             "weight": round(self.weight, 4),
             "probability": round(self.probability, 6),
             "prior": round(self.prior, 4),
@@ -64,238 +77,141 @@ class PairScore:
                 for a in self.attributes
             ],
         }
+        if self.rules:
+            explanation["blocking_rules"] = list(self.rules)
+        return explanation
 
 
-def score_pair(a: Record, b: Record, config: MatchConfig) -> PairScore:
-    """Score two records: the prior plus, per compared attribute, the weight of its level.
+def match_probability(weight):
+    """The match probability 2**w / (1 + 2**w) of a total weight (a number or an array)."""
+    # 2**-w overflows to inf for very negative weights, which correctly gives 0.
+    with np.errstate(over="ignore"):
+        result = 1.0 / (1.0 + np.exp2(-np.asarray(weight, dtype=np.float64)))
+    return float(result) if np.ndim(result) == 0 else result
+
+
+def pair_weights(
+    config: MatchConfig,
+    levels: np.ndarray,
+    table: RecordTable,
+    left: np.ndarray,
+    right: np.ndarray,
+    frequencies: FrequencySource | None = None,
+) -> np.ndarray:
+    """Per-attribute weights (float64, shape (pairs, K)) of pairs whose levels are known.
+
+    Sum a row and add ``config.prior_weight`` for the match weight of the pair.
+    """
+    weights = np.empty(levels.shape, dtype=np.float64)
+    for k, comparison in enumerate(config.comparisons):
+        # Index -1 (MISSING) reads the trailing 0.0: a missing value is neutral.
+        lookup = np.array([level.weight for level in comparison.levels] + [0.0])
+        weights[:, k] = lookup[levels[:, k]]
+        if comparison.term_frequency is not None and frequencies is not None:
+            _adjust_exact(weights[:, k], levels[:, k], comparison, table, left, frequencies)
+    apply_weight_caps(weights, config)
+    return weights
+
+
+def apply_weight_caps(weights: np.ndarray, config: MatchConfig) -> None:
+    """Scale down, in place, the positive weights of each capped group to its maximum.
+
+    ``weights`` is (pairs, K) in bits, columns in the order of ``config.comparisons``. The
+    positive weights of a group keep their proportions, so the explanation still shows which
+    attribute contributed what, and still sums to the total.
+    """
+    for cap in config.weight_caps:
+        columns = [k for k, c in enumerate(config.comparisons) if c.attribute in cap.attributes]
+        group = weights[:, columns]
+        positive = np.where(group > 0, group, 0.0)
+        total = positive.sum(axis=1)
+        over = total > cap.max_weight
+        if not over.any():
+            continue
+        scale = np.ones_like(total)
+        scale[over] = cap.max_weight / total[over]
+        weights[:, columns] = np.where(group > 0, group * scale[:, None], group)
+
+
+def _adjust_exact(
+    weights: np.ndarray,
+    levels: np.ndarray,
+    comparison: Comparison,
+    table: RecordTable,
+    left: np.ndarray,
+    frequencies: FrequencySource,
+) -> None:
+    """Replace u by the agreed value's frequency on the exact level (in place).
+
+    Both records hold the same value there, so the left one's is the agreed value.
+    """
+    exact = next(i for i, level in enumerate(comparison.levels) if level.test == EXACT_TEST)
+    at = np.flatnonzero(levels == exact)
+    if at.size == 0:
+        return
+    column = table[comparison.attribute]
+    per_value = frequencies_of(frequencies, comparison.attribute, column.values)
+    found = per_value[column.codes[left[at]]]
+    known = ~np.isnan(found)
+    floor = comparison.term_frequency.min_frequency
+    m = comparison.levels[exact].m
+    weights[at[known]] = np.log2(m / np.maximum(found[known], floor))
+
+
+def score_many(
+    record: Record,
+    candidates: Sequence[Record],
+    config: MatchConfig,
+    frequencies: FrequencySource | None = None,
+) -> list[PairScore]:
+    """Score one record against each of its candidates (the real-time path), in one pass.
+
+    Equivalent to ``[score_pair(record, c, config, frequencies) for c in candidates]``, but the
+    comparisons run once over all candidates.
+    """
+    if not candidates:
+        return []
+    table = RecordTable.from_records([record, *candidates], config.attributes)
+    left = np.zeros(len(candidates), dtype=np.int64)
+    right = np.arange(1, len(candidates) + 1, dtype=np.int64)
+    levels = comparison_matrix(config, table, left, right)
+    weights = pair_weights(config, levels, table, left, right, frequencies)
+    totals = config.prior_weight + weights.sum(axis=1)
+    names = [
+        [level.name for level in comparison.levels] + [MISSING_LEVEL]
+        for comparison in config.comparisons
+    ]
+    scores = []
+    for row, total in enumerate(totals.tolist()):
+        attributes = tuple(
+            AttributeScore(comparison.attribute, names[k][levels[row, k]], float(weights[row, k]))
+            for k, comparison in enumerate(config.comparisons)
+        )
+        scores.append(
+            PairScore(
+                total, match_probability(total), attributes, config.prior_weight, config.version
+            )
+        )
+    return scores
+
+
+def score_pair(
+    a: Record, b: Record, config: MatchConfig, frequencies: FrequencySource | None = None
+) -> PairScore:
+    """Score two standardised records: the prior plus each compared attribute's level weight.
 
     A value missing (None or empty) on either side gives the level "missing" with weight 0. For
     present values the first level whose test passes wins; the last level ("else") catches all.
+    Without ``frequencies`` no term-frequency adjustment is made.
     """
-    # One pass doing what comparison_vector + score_vector do: this is the real-time hot path.
-    weight = config.prior_weight
-    attributes = []
-    for attribute, compare, outcomes in _compiled(config).comparisons:
-        left = a.get(attribute)
-        right = b.get(attribute)
-        outcome = outcomes[compare(left, right)] if left and right else outcomes[MISSING]
-        weight += outcome.weight
-        attributes.append(outcome)
-    return PairScore(
-        weight, match_probability(weight), tuple(attributes), config.prior_weight, config.version
-    )
+    return score_many(a, [b], config, frequencies)[0]
 
 
 def comparison_vector(a: Record, b: Record, config: MatchConfig) -> tuple[int, ...]:
     """The level index reached by each comparison of the configuration, MISSING (-1) if absent.
 
-    This is the Fellegi–Sunter gamma vector: what training counts and what a vectorised batch
-    comparison must reproduce.
+    This is the Fellegi–Sunter gamma vector of the pair, as training counts it.
     """
-    vector = []
-    for attribute, compare, _ in _compiled(config).comparisons:
-        left = a.get(attribute)
-        right = b.get(attribute)
-        vector.append(compare(left, right) if left and right else MISSING)
-    return tuple(vector)
-
-
-def score_vector(vector: Sequence[int], config: MatchConfig) -> PairScore:
-    """Turn a comparison vector (one level index per comparison) into a PairScore."""
-    weight = config.prior_weight
-    attributes = []
-    for (_, _, outcomes), index in zip(_compiled(config).comparisons, vector, strict=True):
-        # outcomes[-1] is the "missing" score, so MISSING (-1) indexes it directly.
-        outcome = outcomes[index]
-        weight += outcome.weight
-        attributes.append(outcome)
-    return PairScore(
-        weight, match_probability(weight), tuple(attributes), config.prior_weight, config.version
-    )
-
-
-def match_probability(weight: float) -> float:
-    """The match probability 2**w / (1 + 2**w) of a total weight; increases with the weight."""
-    if weight < -_MAX_EXPONENT:
-        return 0.0
-    if weight > _MAX_EXPONENT:
-        return 1.0
-    return 1.0 / (1.0 + 2.0**-weight)
-
-
-# --- level tests -----------------------------------------------------------------------------
-# A factory per (method, test) binds the level's parameter and returns a check of two present,
-# standardised values. jaro_winkler and levenshtein levels are compiled apart (see below) so the
-# similarity is computed once per pair, not once per level.
-
-PairTest = Callable[[str, str], bool]
-
-
-def _jaro_winkler_test(level: Level) -> PairTest:
-    threshold = level.threshold
-    return lambda a, b: JaroWinkler.normalized_similarity(a, b) >= threshold
-
-
-def _levenshtein_test(level: Level) -> PairTest:
-    max_distance = level.max_distance
-    return lambda a, b: Levenshtein.distance(a, b, score_cutoff=max_distance) <= max_distance
-
-
-def _is_iso_date(value: str) -> bool:
-    # Standardised dates are YYYY-MM-DD; a cheap shape check is enough to slice them safely.
-    return len(value) == 10 and value[4] == "-" and value[7] == "-"
-
-
-def _transposed_day_month(a: str, b: str) -> bool:
-    # "1985-03-04" vs "1985-04-03": day and month swapped on entry (US vs European order).
-    return (
-        _is_iso_date(a)
-        and _is_iso_date(b)
-        and a[:4] == b[:4]
-        and a[5:7] == b[8:10]
-        and a[8:10] == b[5:7]
-    )
-
-
-def _one_character_differs(a: str, b: str) -> bool:
-    return len(a) == len(b) and sum(map(ne, a, b)) == 1
-
-
-def _same_year_month(a: str, b: str) -> bool:
-    return _is_iso_date(a) and _is_iso_date(b) and a[:7] == b[:7]
-
-
-def _last_digits_test(level: Level) -> PairTest:
-    count = level.n or 0
-
-    def same_last_digits(a: str, b: str) -> bool:
-        # Catches one number written with and without its country code (or another trunk
-        # prefix) when standardisation could not tell the country.
-        tail_a = _digits(a)[-count:]
-        return len(tail_a) == count and tail_a == _digits(b)[-count:]
-
-    return same_last_digits
-
-
-def _digits(value: str) -> str:
-    rest = value.removeprefix("+")
-    return rest if rest.isdigit() else "".join(char for char in value if char.isdigit())
-
-
-def _same_local_part(a: str, b: str) -> bool:
-    # The same mailbox name at another provider is good evidence, not proof ("info" and
-    # "john.smith" exist at many domains), which is why this level has its own, larger u.
-    local_a, at_a, _ = a.rpartition("@")
-    local_b, at_b, _ = b.rpartition("@")
-    return bool(at_a and at_b and local_a) and local_a == local_b
-
-
-_TEST_FACTORIES: dict[tuple[str, str], Callable[[Level], PairTest]] = {
-    ("jaro_winkler", "similarity"): _jaro_winkler_test,
-    ("levenshtein", "distance"): _levenshtein_test,
-    ("date", "transposed_day_month"): lambda level: _transposed_day_month,
-    ("date", "one_digit"): lambda level: _one_character_differs,
-    ("date", "same_year_month"): lambda level: _same_year_month,
-    ("phone", "last_digits"): _last_digits_test,
-    ("email", "same_local_part"): lambda level: _same_local_part,
-}
-
-
-def level_test(method: str, level: Level) -> PairTest:
-    """The check putting two present values on ``level`` of a comparison ``method``.
-
-    For batch code and tests; score_pair uses the same checks, compiled per configuration.
-    """
-    if level.test == EXACT_TEST:
-        return eq
-    if level.test not in METHOD_TESTS[method]:
-        raise KeyError(f"method {method!r} has no level test {level.test!r}")
-    return _TEST_FACTORIES[(method, level.test)](level)
-
-
-# --- compiled configurations -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _CompiledConfig:
-    # Per comparison: attribute, a function giving the level index of two present values, and
-    # the AttributeScore of each level followed by the one for "missing".
-    comparisons: tuple[tuple[str, Callable[[str, str], int], tuple[AttributeScore, ...]], ...]
-
-
-def _compile_comparison(comparison: Comparison) -> Callable[[str, str], int]:
-    levels = comparison.levels
-    else_index = len(levels) - 1
-    if comparison.method in ("jaro_winkler", "levenshtein"):
-        # Every test of these methods passes for equal values, so equal values take the first
-        # level; otherwise "exact" fails and only the similarity (or distance) decides.
-        if comparison.method == "jaro_winkler":
-            steps = tuple((i, lv.threshold) for i, lv in enumerate(levels) if lv.threshold)
-            lowest = min((t for _, t in steps), default=1.0)
-
-            def measure(a: str, b: str) -> float:
-                return JaroWinkler.normalized_similarity(a, b, score_cutoff=lowest)
-
-        else:
-            # Compared as negative distances so both methods read "measure >= bound".
-            steps = tuple((i, -lv.max_distance) for i, lv in enumerate(levels) if lv.max_distance)
-            largest = max((-bound for _, bound in steps), default=0)
-
-            def measure(a: str, b: str) -> float:
-                return -Levenshtein.distance(a, b, score_cutoff=largest)
-
-        def compare_by_measure(a: str, b: str) -> int:
-            if a == b:
-                return 0
-            value = measure(a, b)
-            for index, bound in steps:
-                if value >= bound:
-                    return index
-            return else_index
-
-        return compare_by_measure
-
-    checks = tuple(
-        (index, level_test(comparison.method, level))
-        for index, level in enumerate(levels)
-        if level.test != ELSE_TEST
-    )
-
-    def compare(a: str, b: str) -> int:
-        for index, passes in checks:
-            if passes(a, b):
-                return index
-        return else_index
-
-    return compare
-
-
-def _compile(config: MatchConfig) -> _CompiledConfig:
-    comparisons = []
-    for comparison in config.comparisons:
-        outcomes = tuple(
-            AttributeScore(comparison.attribute, level.name, level.weight)
-            for level in comparison.levels
-        ) + (AttributeScore(comparison.attribute, "missing", 0.0),)
-        comparisons.append((comparison.attribute, _compile_comparison(comparison), outcomes))
-    return _CompiledConfig(comparisons=tuple(comparisons))
-
-
-# Keyed by id() because hashing a MatchConfig walks every level on each call, which would cost
-# more than scoring the pair; the entry keeps its config alive, so an id is never reused while
-# cached. Configurations are few (one per version and threshold override), the bound is a guard.
-_CACHE: dict[int, tuple[MatchConfig, _CompiledConfig]] = {}
-_CACHE_LIMIT = 32
-_CACHE_LOCK = Lock()
-
-
-def _compiled(config: MatchConfig) -> _CompiledConfig:
-    entry = _CACHE.get(id(config))
-    if entry is not None and entry[0] is config:
-        return entry[1]
-    compiled = _compile(config)
-    with _CACHE_LOCK:
-        if len(_CACHE) >= _CACHE_LIMIT:
-            _CACHE.clear()
-        _CACHE[id(config)] = (config, compiled)
-    return compiled
+    table = RecordTable.from_records([a, b], config.attributes)
+    levels = comparison_matrix(config, table, np.array([0]), np.array([1]))
+    return tuple(int(level) for level in levels[0])

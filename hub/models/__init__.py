@@ -5,6 +5,7 @@ from hub.models.decisions import Decision
 from hub.models.entities import Entity, new_golden_id
 from hub.models.events import AppendOnlyError, Event
 from hub.models.links import Link
+from hub.models.match_models import MatchModel
 from hub.models.records import SourceRecord
 from hub.models.review import ReviewTask
 from hub.models.sources import SourceSystem
@@ -16,6 +17,7 @@ __all__ = [
     "Entity",
     "Event",
     "Link",
+    "MatchModel",
     "ReviewTask",
     "SourceRecord",
     "SourceSystem",

@@ -1,24 +1,80 @@
-"""The match configuration in force: the shipped (or configured) file plus threshold overrides."""
+"""The match model in force, and storing new versions of it.
+
+The active ``MatchModel`` row wins; without one, the configuration file (``MATCH_CONFIG_PATH``
+or the one shipped in linkage/) is used. Settings may override both thresholds.
+"""
 
 import functools
 
 from django.conf import settings
 from django.core.signals import setting_changed
+from django.db import transaction
 from django.dispatch import receiver
+from django.utils import timezone
 
-from linkage.config import MatchConfig, load_config
+from hub.models import MatchModel
+from hub.services.errors import Conflict, NotFound
+from hub.services.events import event_record
+from linkage.config import MatchConfig, load_config, parse_config
 
 
 @functools.cache
-def active_match_config() -> MatchConfig:
-    """Load the configuration once per process; settings may override both thresholds."""
-    config = load_config(settings.MATCH_CONFIG_PATH)
+def _file_config() -> MatchConfig:
+    return load_config(settings.MATCH_CONFIG_PATH)
+
+
+@functools.lru_cache(maxsize=8)
+def _stored_config(version: str) -> MatchConfig:
+    # A version's document never changes, so it is parsed once per process.
+    return parse_config(MatchModel.objects.get(version=version).document)
+
+
+def _with_overrides(config: MatchConfig) -> MatchConfig:
     return config.with_thresholds(review=settings.MATCH_REVIEW_THRESHOLD,
                                   auto_link=settings.MATCH_AUTO_LINK_THRESHOLD)
 
 
+def active_match_config() -> MatchConfig:
+    """The configuration to match with now (one indexed query to learn the active version, so
+    a model activated by another process is picked up at once)."""
+    version = (MatchModel.objects.filter(is_active=True)
+               .values_list("version", flat=True).first())
+    return _with_overrides(_stored_config(version) if version else _file_config())
+
+
+@transaction.atomic
+def match_model_store(*, config: MatchConfig, report: dict, activate: bool = False,
+                      actor=None) -> MatchModel:
+    """Store a trained configuration as a new model version, and activate it if asked."""
+    if MatchModel.objects.filter(version=config.version).exists():
+        raise Conflict(f"model version {config.version} already exists")
+    model = MatchModel.objects.create(version=config.version, document=config.to_dict(),
+                                      report=report, created_by=_user(actor))
+    event_record(kind="match_model.stored", actor=actor, payload={"model_id": model.pk})
+    if activate:
+        match_model_activate(version=model.version, actor=actor)
+    return model
+
+
+@transaction.atomic
+def match_model_activate(*, version: str, actor=None) -> MatchModel:
+    """Make ``version`` the model in force (the previous one is kept, inactive)."""
+    model = MatchModel.objects.select_for_update().filter(version=version).first()
+    if model is None:
+        raise NotFound(f"no model version {version}")
+    MatchModel.objects.filter(is_active=True).exclude(pk=model.pk).update(is_active=False)
+    model.is_active, model.activated_at = True, timezone.now()
+    model.save(update_fields=["is_active", "activated_at"])
+    event_record(kind="match_model.activated", actor=actor, payload={"model_id": model.pk})
+    return model
+
+
+def _user(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
 @receiver(setting_changed)
 def _forget_config(*, setting, **kwargs):
-    # Tests change thresholds with override_settings; the cached config must follow.
+    # Tests change the configuration path with override_settings; the cache must follow.
     if setting.startswith("MATCH_"):
-        active_match_config.cache_clear()
+        _file_config.cache_clear()

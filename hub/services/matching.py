@@ -9,15 +9,17 @@ decision removes the candidate's entity, a "same" decision forces the link.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Q
 
 from hub.models import BlockingKey, Decision, SourceRecord
 from linkage.blocking import blocking_keys
 from linkage.config import MatchConfig
-from linkage.scoring import PairScore, score_pair
+from linkage.scoring import PairScore, score_many
 
 # How many candidate entities a record below the auto-link threshold is put up for review with.
 MAX_REVIEW_CANDIDATES = 3
@@ -61,19 +63,26 @@ def _candidate_record_ids(record_id: int | None, keys: list[tuple[str, int]],
                           config: MatchConfig) -> dict[int, set[str]]:
     """Records sharing a blocking key, with the rules that found each one.
 
-    A key shared by more than ``max_block_size`` records is too common to say anything
+    One round trip: a UNION ALL of one index lookup per key, each cut at ``max_block_size + 1``
+    rows. A key shared by more than ``max_block_size`` records is too common to say anything
     (a default postcode, a shared company phone) and forms no block.
     """
-    found: dict[int, set[str]] = {}
+    if not keys:
+        return {}
+    rule_of = {hashed: rule for rule, hashed in keys}
     limit = config.max_block_size
-    for rule, hashed in keys:
-        ids = list(BlockingKey.objects.filter(key_hash=hashed)
-                   .values_list("source_record_id", flat=True)[: limit + 1])
-        if len(ids) > limit:
-            continue
-        for candidate_id in ids:
-            if candidate_id != record_id:
-                found.setdefault(candidate_id, set()).add(rule)
+    table = BlockingKey._meta.db_table
+    lookup = (f"SELECT * FROM (SELECT key_hash, source_record_id FROM {table} "
+              f"WHERE key_hash = %s LIMIT {limit + 1}) AS k{{n}}")
+    sql = " UNION ALL ".join(lookup.format(n=n) for n in range(len(rule_of)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(rule_of))
+        rows = cursor.fetchall()
+    per_key = Counter(hashed for hashed, _ in rows)
+    found: dict[int, set[str]] = {}
+    for hashed, candidate_id in rows:
+        if per_key[hashed] <= limit and candidate_id != record_id:
+            found.setdefault(candidate_id, set()).add(rule_of[hashed])
     return found
 
 
@@ -113,16 +122,18 @@ def score_candidates(*, record_id: int | None, standardised: Mapping, config: Ma
             .filter(id__in=set(found) | same_ids | different_ids,
                     state=SourceRecord.State.ACTIVE)
             .values_list("id", "entity_id", "standardised"))
-    best: dict[str, EntityCandidate] = {}
     constraints: dict[str, set[str]] = {"same": set(), "different": set()}
+    scored = []
     for candidate_id, entity_id, candidate_std in rows:
         if candidate_id in different_ids:
             constraints["different"].add(entity_id)
         if candidate_id in same_ids:
             constraints["same"].add(entity_id)
-        if candidate_id not in found:
-            continue
-        pair = score_pair(standardised, candidate_std, config)
+        if candidate_id in found:
+            scored.append((candidate_id, entity_id, candidate_std))
+    scores = score_many(standardised, [std for _, _, std in scored], config)
+    best: dict[str, EntityCandidate] = {}
+    for (candidate_id, entity_id, _), pair in zip(scored, scores, strict=True):
         current = best.get(entity_id)
         if current is None or pair.weight > current.score.weight:
             best[entity_id] = EntityCandidate(entity_id, candidate_id, pair, found[candidate_id])

@@ -47,12 +47,20 @@ def test_full_record_gets_one_key_per_shipped_rule_in_rule_order():
 
     assert keys == [
         ("email", "olivia.bennett@example.com"),
-        ("phone", "+441632960123"),
+        ("email_local_part", "olivia.bennett"),
+        ("phone", "632960123"),
         ("national_id", "QQ123456C"),
         ("family_soundex_birth_date", "B530|1988-04-12"),
         ("given_soundex_birth_date", "O410|1988-04-12"),
         ("birth_date_postcode", "1988-04-12|LS11AB"),
         ("names_prefix_postcode", "oli|ben|LS11AB"),
+        ("family_given_initial_birth_year", "BNT|o|1988"),
+        ("family_postcode", "bennett|LS11AB"),
+        ("address_postcode", "12 acacia avenue|LS11AB"),
+        ("birth_date_locality", "1988-04-12|leeds"),
+        ("address_locality", "12 acacia avenue|leeds"),
+        # Sorted neighbourhood: in real time, a prefix of the sort key.
+        ("sorted_names", "bennet"),
     ]
 
 
@@ -62,7 +70,25 @@ def test_rules_with_a_missing_attribute_give_no_key():
     assert blocking_keys(partial, load_config()) == [
         ("family_soundex_birth_date", "B530|1988-04-12"),
         ("given_soundex_birth_date", "O410|1988-04-12"),
+        ("family_given_initial_birth_year", "BNT|o|1988"),
+        ("sorted_names", "bennet"),
     ]
+
+
+def test_the_email_key_is_the_mailbox_behind_plus_tags_and_gmail_dots():
+    config = load_config()
+    plain = {"email": "olivia.bennett@gmail.com"}
+    tagged = {"email": "oliviabennett+shop@googlemail.com"}
+
+    assert ("email", "oliviabennett@gmail.com") in blocking_keys(tagged, config)
+    assert set(blocking_keys(plain, config)) & set(blocking_keys(tagged, config))
+
+
+def test_placeholder_values_form_no_key():
+    config = load_config()
+    placeholder = next(iter(config.placeholders["national_id"]))
+
+    assert blocking_keys({"national_id": placeholder}, config) == []
 
 
 @pytest.mark.parametrize("absent", [None, ""])

@@ -36,12 +36,12 @@ def minimal_document() -> dict:
         ],
         "comparisons": {
             "given_name": {
-                "method": "jaro_winkler",
+                "method": "name",
                 "levels": [
                     {"name": "exact", "m": 0.9, "u": 0.01},
                     {
                         "name": "close",
-                        "test": "similarity",
+                        "test": "jaro_winkler",
                         "threshold": 0.92,
                         "m": 0.05,
                         "u": 0.01,
@@ -67,7 +67,7 @@ def test_minimal_document_parses_into_frozen_dataclasses():
     assert config.version == "test-v1"
     assert [c.attribute for c in config.comparisons] == ["given_name", "email"]
     assert config.comparisons[0].levels[1] == Level(
-        name="close", m=0.05, u=0.01, test="similarity", threshold=0.92
+        name="close", m=0.05, u=0.01, test="jaro_winkler", threshold=0.92
     )
     assert config.blocking_rules[1] == BlockingRule(
         name="name_year",
@@ -101,12 +101,11 @@ def test_level_rejects_probabilities_that_give_an_infinite_weight():
 def test_shipped_configuration_loads_and_is_sane():
     config = load_config()
 
-    assert config.version == "default-v1"
+    assert config.version == "default-v2"
     assert config.prior_weight == pytest.approx(math.log2(1 / 10_000), abs=0.1)
     assert config.review_threshold < config.auto_link_threshold
     assert config.max_block_size == 500
-    assert 5 <= len(config.blocking_rules) <= 7
-    assert {c.attribute for c in config.comparisons} == {
+    assert {c.attribute for c in config.comparisons} >= {
         "given_name",
         "family_name",
         "birth_date",
@@ -117,19 +116,33 @@ def test_shipped_configuration_loads_and_is_sane():
         "postcode",
         "national_id",
     }
+    assert {rule.kind for rule in config.blocking_rules} == {"exact", "sorted_neighbourhood"}
     for comparison in config.comparisons:
         assert comparison.levels[-1].test == "else"
         # Agreement levels add evidence, the catch-all takes it away.
-        assert all(level.weight > 0 for level in comparison.levels[:1])
+        assert comparison.levels[0].weight > 0
         assert comparison.levels[-1].weight < 0
 
 
-def test_shipped_name_comparisons_use_the_agreed_jaro_winkler_levels():
+def test_shipped_name_comparisons_know_nicknames_initials_and_phonetics():
     config = load_config()
-    for attribute in ("given_name", "family_name"):
-        comparison = next(c for c in config.comparisons if c.attribute == attribute)
-        assert comparison.method == "jaro_winkler"
-        assert [level.threshold for level in comparison.levels] == [None, 0.92, 0.85, None]
+    given = config.comparison("given_name")
+    assert given.method == "name"
+    assert {"exact", "swapped", "nickname", "jaro_winkler", "phonetic", "initial"} <= {
+        level.test for level in given.levels
+    }
+    assert given.term_frequency is not None
+    assert config.comparison("family_name").term_frequency is not None
+
+
+def test_configuration_round_trips_through_its_json_document():
+    config = load_config()
+
+    again = MatchConfig.from_dict(json.loads(json.dumps(config.to_dict())))
+
+    assert again == config
+    assert again.weight_caps == config.weight_caps
+    assert again.placeholders == config.placeholders
 
 
 def test_load_config_reads_a_given_path(tmp_path):
@@ -327,23 +340,74 @@ def test_a_similarity_level_that_can_never_be_reached_is_rejected():
     levels[-1]["m"] -= 0.01
     levels[-1]["u"] -= 0.001
 
-    with pytest.raises(ConfigError, match=r"levels\[2\]\.threshold: must be below"):
+    with pytest.raises(ConfigError, match=r"levels\[2\]\.threshold: level unreachable"):
         parse_config(document)
 
 
 def test_a_distance_level_that_can_never_be_reached_is_rejected():
     document = minimal_document()
     document["comparisons"]["postcode"] = {
-        "method": "levenshtein",
+        "method": "string",
         "levels": [
-            {"name": "two", "test": "distance", "max_distance": 2, "m": 0.5, "u": 0.1},
-            {"name": "one", "test": "distance", "max_distance": 1, "m": 0.3, "u": 0.1},
+            {"name": "two", "test": "levenshtein", "max_distance": 2, "m": 0.5, "u": 0.1},
+            {"name": "one", "test": "levenshtein", "max_distance": 1, "m": 0.3, "u": 0.1},
             {"name": "else", "m": 0.2, "u": 0.8},
         ],
     }
 
     with pytest.raises(ConfigError, match=r"postcode\.levels\[1\]\.max_distance: level unreach"):
         parse_config(document)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (
+            lambda d: d["blocking_rules"][0].update(kind="sorted_neighbourhood"),
+            "blocking_rules[0].window: required",
+        ),
+        (lambda d: d["blocking_rules"][0].update(window=3), "blocking_rules[0].window: only for"),
+        (lambda d: d["blocking_rules"][0].update(kind="fuzzy"), "blocking_rules[0].kind: unknown"),
+        (lambda d: d["blocking_rules"][0].update(train="no"), "blocking_rules[0].train: must be"),
+        (
+            lambda d: d.update(weight_caps=[{"name": "x", "attributes": ["email", "phone"],
+                                             "max_weight": 3}]),
+            "weight_caps[0].attributes[1]: 'phone' is not compared",
+        ),
+        (
+            lambda d: d.update(weight_caps=[{"name": "x", "attributes": ["email", "given_name"],
+                                             "max_weight": 0}]),
+            "weight_caps[0].max_weight: must be positive",
+        ),
+        (lambda d: d.update(placeholders={"email": "x"}), "placeholders.email: must be a list"),
+        (lambda d: d.update(training={"seed": -1}), "training.seed: must be an integer >= 0"),
+        (lambda d: d.update(training={"epochs": 3}), "training.epochs: unknown key"),
+        (
+            lambda d: d["comparisons"]["email"].update(term_frequency={"min_frequency": 0}),
+            "comparisons.email.term_frequency.min_frequency: must be between 0 and 1",
+        ),
+        (
+            lambda d: d["comparisons"]["given_name"]["levels"].insert(
+                1, {"name": "sw", "test": "swapped", "other": "given_name", "m": 0.0, "u": 0.0}
+            ),
+            "comparisons.given_name.levels[1].other: must be another attribute",
+        ),
+        (
+            lambda d: d["comparisons"]["given_name"]["levels"].insert(
+                1, {"name": "ph", "test": "phonetic", "algorithm": "klingon", "m": 0.1, "u": 0.1}
+            ),
+            "comparisons.given_name.levels[1].algorithm: unknown algorithm",
+        ),
+    ],
+)
+def test_new_parts_of_the_document_are_validated_with_their_path(mutate, message):
+    document = minimal_document()
+    mutate(document)
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config(document)
+
+    assert str(caught.value).startswith(message)
 
 
 def test_a_document_that_is_not_an_object_is_rejected():

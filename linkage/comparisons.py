@@ -1,0 +1,349 @@
+"""Vectorised comparisons: put many record pairs at once on the agreement levels of each attribute.
+
+Records are first gathered into a ``RecordTable``: per attribute, the distinct values and one
+integer code per record (-1 = missing). Level tests then work on arrays of codes of the left and
+right records of the pairs: equality of codes, features computed once per distinct value
+(phonetic codes, nickname groups, canonical emails, ...) and string similarities from rapidfuzz
+(``cpdist`` over only the pairs no earlier level has claimed, on all cores).
+
+The batch pipeline builds one table of all records; the real-time path builds a table of one
+record and its candidates. Both run exactly this code, so a pair gets the same level either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.process import cpdist
+
+from linkage import features
+from linkage.config import ELSE_TEST, EXACT_TEST, Comparison, Level, MatchConfig
+
+MISSING = -1  # the level index of a pair with the attribute missing on either side
+
+
+class Column:
+    """One attribute of a RecordTable: ``codes`` per record into ``values`` (distinct values).
+
+    Per-value features are computed lazily, once, and cached on the column.
+    """
+
+    def __init__(self, raw: Sequence[str | None] | np.ndarray) -> None:
+        self.codes, self.values = _factorize(raw)
+        self._features: dict[tuple, np.ndarray] = {}
+
+    def feature(self, key: tuple, compute: Callable[[str], object], dtype=object) -> np.ndarray:
+        """``compute`` applied to every distinct value, cached under ``key``."""
+        found = self._features.get(key)
+        if found is None:
+            # Filled element by element: np.array() would turn tuples into a 2-D array.
+            found = np.empty(len(self.values), dtype=dtype)
+            for index, value in enumerate(self.values):
+                found[index] = compute(value)
+            self._features[key] = found
+        return found
+
+    def feature_codes(self, key: tuple, compute: Callable[[str], str]) -> np.ndarray:
+        """Integer codes of a string feature per distinct value; "" (no feature) becomes -1."""
+        found = self._features.get(("codes", *key))
+        if found is None:
+            found, _ = _factorize(self.feature(key, compute))
+            self._features[("codes", *key)] = found
+        return found
+
+
+# Below this many values a dict beats pandas' set-up cost; the real-time path lives here.
+_SMALL = 512
+
+
+def _factorize(raw: Sequence[str | None] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (int32, -1 for None or "") and distinct values in order of first appearance.
+
+    A source that sends an empty field knows nothing, so "" counts as missing, like None.
+    """
+    if len(raw) < _SMALL:
+        seen: dict[str, int] = {}
+        codes = [-1 if not v else seen.setdefault(v, len(seen)) for v in raw]
+        values = np.empty(len(seen), dtype=object)
+        values[:] = list(seen)
+        return np.array(codes, dtype=np.int32), values
+    series = pd.Series(raw, dtype=object)
+    series = series.where(series.notna() & (series != ""), None)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return codes.astype(np.int32), np.asarray(uniques, dtype=object)
+
+
+class RecordTable:
+    """Records prepared for comparison: one Column per attribute, rows in record order."""
+
+    def __init__(self, columns: Mapping[str, Sequence[str | None] | np.ndarray]) -> None:
+        self.columns = {name: Column(values) for name, values in columns.items()}
+        lengths = {len(column.codes) for column in self.columns.values()}
+        if len(lengths) > 1:
+            raise ValueError("all columns must have the same length")
+        self.size = lengths.pop() if lengths else 0
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, attributes: Iterable[str]) -> RecordTable:
+        """A table of the given attributes of a DataFrame (absent columns count as missing)."""
+        return cls(
+            {
+                a: frame[a].to_numpy(object) if a in frame else [None] * len(frame)
+                for a in attributes
+            }
+        )
+
+    @classmethod
+    def from_records(
+        cls, records: Sequence[Mapping[str, str | None]], attributes: Iterable[str]
+    ) -> RecordTable:
+        """A table of the given attributes of plain records (the real-time path)."""
+        return cls({a: [record.get(a) for record in records] for a in attributes})
+
+    def __getitem__(self, attribute: str) -> Column:
+        return self.columns[attribute]
+
+
+class _Pairs:
+    """The pairs one comparison is evaluated on, with values shared by its level tests."""
+
+    def __init__(self, table: RecordTable, comparison: Comparison, left, right) -> None:
+        self.table = table
+        self.column = table[comparison.attribute]
+        self.left = left
+        self.right = right
+        self.code_left = self.column.codes[left]
+        self.code_right = self.column.codes[right]
+        # Similarities / distances of the pairs, computed once for all levels of one test.
+        self.measures: dict[tuple, np.ndarray] = {}
+
+
+def comparison_levels(
+    comparison: Comparison, table: RecordTable, left: np.ndarray, right: np.ndarray
+) -> np.ndarray:
+    """The level index (int8) of every pair (left[i], right[i]) of table rows; MISSING if absent.
+
+    Levels are tried in order and the first one whose test passes wins; "else" takes the rest.
+    Each test only sees the pairs no earlier level has claimed.
+    """
+    pairs = _Pairs(table, comparison, np.asarray(left), np.asarray(right))
+    else_index = len(comparison.levels) - 1
+    result = np.full(len(pairs.left), else_index, dtype=np.int8)
+    missing = (pairs.code_left < 0) | (pairs.code_right < 0)
+    result[missing] = MISSING
+    open_pairs = np.flatnonzero(~missing)
+    for index, level in enumerate(comparison.levels):
+        if level.test == ELSE_TEST or open_pairs.size == 0:
+            break
+        passed = _TESTS[level.test](pairs, comparison, level, open_pairs)
+        result[open_pairs[passed]] = index
+        open_pairs = open_pairs[~passed]
+    return result
+
+
+def comparison_matrix(
+    config: MatchConfig, table: RecordTable, left: np.ndarray, right: np.ndarray
+) -> np.ndarray:
+    """Levels of every comparison of the configuration: an int8 array of shape (pairs, K)."""
+    matrix = np.empty((len(left), len(config.comparisons)), dtype=np.int8)
+    for k, comparison in enumerate(config.comparisons):
+        matrix[:, k] = comparison_levels(comparison, table, left, right)
+    return matrix
+
+
+# --- level tests: (pairs, comparison, level, open pair indexes) -> bool array ------------------
+
+
+def _exact(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -> np.ndarray:
+    return p.code_left[at] == p.code_right[at]
+
+
+def _feature_equal(p: _Pairs, key: tuple, compute: Callable[[str], str], at) -> np.ndarray:
+    codes = p.column.feature_codes(key, compute)
+    left, right = codes[p.code_left[at]], codes[p.code_right[at]]
+    return (left == right) & (left >= 0)
+
+
+def _measure(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -> np.ndarray:
+    """Jaro–Winkler similarity or Levenshtein distance of the pairs at ``at``.
+
+    Computed on the first level using the test for every pair still open (later levels of the
+    same test only see a subset of those) and kept for the following levels.
+    """
+    key = (level.test, comparison.attribute)
+    stored = p.measures.get(key)
+    if stored is None:
+        strings = p.column.values
+        if comparison.method == "email":
+            strings = p.column.feature(("canonical_email",), features.canonical_email)
+        elif comparison.method == "phone":
+            strings = p.column.feature(("phone_digits",), features.phone_digits)
+        lefts, rights = strings[p.code_left[at]], strings[p.code_right[at]]
+        stored = np.full(len(p.left), np.nan, dtype=np.float64)
+        # Threads only pay off on many pairs; starting them costs milliseconds.
+        workers = -1 if len(at) > 10_000 else 1
+        if level.test == "jaro_winkler":
+            stored[at] = cpdist(
+                lefts, rights, scorer=JaroWinkler.normalized_similarity, workers=workers
+            )
+        else:
+            # A cutoff lets rapidfuzz stop early: past the largest distance of any level, the
+            # exact figure does not matter.
+            cutoff = max(lv.max_distance or 0 for lv in comparison.levels)
+            stored[at] = cpdist(
+                lefts, rights, scorer=Levenshtein.distance, score_cutoff=cutoff, workers=workers
+            )
+        p.measures[key] = stored
+    values = stored[at]
+    if level.test == "jaro_winkler":
+        return values >= level.threshold
+    return values <= level.max_distance
+
+
+def _phonetic(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -> np.ndarray:
+    algorithm = level.algorithm
+    return _feature_equal(
+        p, ("phonetic", algorithm), lambda v: features.phonetic_code(v, algorithm), at
+    )
+
+
+def _pairwise(p: _Pairs, at: np.ndarray, feature: np.ndarray, check) -> np.ndarray:
+    """Apply a Python ``check`` to each distinct (left feature, right feature) pair once."""
+    result = np.zeros(len(at), dtype=bool)
+    if len(at) == 0:
+        return result
+    left, right = p.code_left[at], p.code_right[at]
+    keys = left.astype(np.int64) * len(p.column.values) + right
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    width = len(p.column.values)
+    outcome = np.fromiter(
+        (check(feature[k // width], feature[k % width]) for k in distinct.tolist()),
+        dtype=bool,
+        count=len(distinct),
+    )
+    return outcome[inverse.reshape(-1)]
+
+
+def _nickname(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -> np.ndarray:
+    groups = p.column.feature(("nickname",), features.nickname_group)
+    known = np.fromiter((bool(g) for g in groups), dtype=bool, count=len(groups))
+    result = np.zeros(len(at), dtype=bool)
+    # Only names the nickname list knows can be variants; the Python check runs on those only.
+    candidates = np.flatnonzero(known[p.code_left[at]] & known[p.code_right[at]])
+    result[candidates] = _pairwise(p, at[candidates], groups, lambda a, b: not a.isdisjoint(b))
+    return result
+
+
+def _initial(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -> np.ndarray:
+    first = p.column.feature(("first_letter",), lambda v: ord(v[0]), dtype=np.int64)
+    single = p.column.feature(("is_initial",), lambda v: len(v) == 1, dtype=bool)
+    left, right = p.code_left[at], p.code_right[at]
+    return (single[left] | single[right]) & (first[left] == first[right])
+
+
+def _token(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -> np.ndarray:
+    words = p.column.feature(("tokens",), features.tokens)
+    several = np.fromiter((len(w) > 1 for w in words), dtype=bool, count=len(words))
+    result = np.zeros(len(at), dtype=bool)
+    # One name must hold all words of the other ("okonkwo hale" / "hale"); only multi-word
+    # values can, so the Python check runs on those pairs only.
+    candidates = np.flatnonzero(several[p.code_left[at]] | several[p.code_right[at]])
+
+    def nested(a: frozenset, b: frozenset) -> bool:
+        return bool(a and b) and (a <= b or b <= a)
+
+    result[candidates] = _pairwise(p, at[candidates], words, nested)
+    return result
+
+
+def _swapped(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -> np.ndarray:
+    other = p.table[level.other]
+    if len(other.values) == 0:
+        return np.zeros(len(at), dtype=bool)
+    mine_left = p.column.values[p.code_left[at]]
+    mine_right = p.column.values[p.code_right[at]]
+    other_left_codes, other_right_codes = other.codes[p.left[at]], other.codes[p.right[at]]
+    present = (other_left_codes >= 0) & (other_right_codes >= 0)
+    other_left = np.where(present, other.values[other_left_codes], None)
+    other_right = np.where(present, other.values[other_right_codes], None)
+    return present & (mine_left == other_right) & (other_left == mine_right)
+
+
+def _prefix(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -> np.ndarray:
+    count = level.n
+    return _feature_equal(p, ("prefix", count), lambda v: features.prefix(v, count), at)
+
+
+def _date_parts(p: _Pairs, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    parts = p.column.feature(("date_parts",), features.date_parts)
+    table = np.array(parts.tolist(), dtype=np.int32).reshape(-1, 3)
+    left, right = table[p.code_left[at]], table[p.code_right[at]]
+    valid = (left[:, 0] >= 0) & (right[:, 0] >= 0)
+    return np.where(valid[:, None], left, -1), np.where(valid[:, None], right, -2)
+
+
+def _swapped_day_month(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
+    left, right = _date_parts(p, at)
+    return (
+        (left[:, 0] == right[:, 0]) & (left[:, 1] == right[:, 2]) & (left[:, 2] == right[:, 1])
+    )
+
+
+def _year_off_by_one(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
+    left, right = _date_parts(p, at)
+    same_day = (left[:, 1] == right[:, 1]) & (left[:, 2] == right[:, 2])
+    return same_day & (np.abs(left[:, 0] - right[:, 0]) == 1)
+
+
+def _same_year_month(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
+    left, right = _date_parts(p, at)
+    return (left[:, 0] == right[:, 0]) & (left[:, 1] == right[:, 1])
+
+
+def _one_character(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
+    # One mistyped character of the written date, the commonest entry error.
+    width = 10
+    chars = p.column.feature(
+        ("padded",), lambda v: v[:width].ljust(width, "\0").encode("latin-1", "replace")
+    )
+    table = np.frombuffer(b"".join(chars.tolist()), dtype=np.uint8).reshape(-1, width)
+    lengths = p.column.feature(("length",), len, dtype=np.int64)
+    left, right = p.code_left[at], p.code_right[at]
+    differing = (table[left] != table[right]).sum(axis=1)
+    return (differing == 1) & (lengths[left] == lengths[right])
+
+
+def _canonical(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
+    return _feature_equal(p, ("canonical_email",), features.canonical_email, at)
+
+
+def _same_local_part(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
+    return _feature_equal(p, ("email_local_part",), features.email_local_part, at)
+
+
+def _last_digits(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
+    count = level.n
+    return _feature_equal(p, ("last_digits", count), lambda v: features.last_digits(v, count), at)
+
+
+_TESTS: dict[str, Callable[[_Pairs, Comparison, Level, np.ndarray], np.ndarray]] = {
+    EXACT_TEST: _exact,
+    "jaro_winkler": _measure,
+    "levenshtein": _measure,
+    "phonetic": _phonetic,
+    "nickname": _nickname,
+    "initial": _initial,
+    "token": _token,
+    "swapped": _swapped,
+    "prefix": _prefix,
+    "swapped_day_month": _swapped_day_month,
+    "year_off_by_one": _year_off_by_one,
+    "same_year_month": _same_year_month,
+    "one_character": _one_character,
+    "canonical": _canonical,
+    "same_local_part": _same_local_part,
+    "last_digits": _last_digits,
+}

@@ -1,0 +1,419 @@
+"""The match configuration document: validation into ``linkage.config`` objects and back to JSON.
+
+Every check raises ConfigError with the JSON path of the offending item, so whoever edits the
+file (or a training run that produced it) learns exactly what is wrong and where.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from linkage.attributes import CANONICAL_ATTRIBUTES
+from linkage.config import (
+    COUNTED_TRANSFORMS,
+    ELSE_TEST,
+    EXACT_TEST,
+    METHOD_TESTS,
+    MISSING_LEVEL,
+    PHONETIC_ALGORITHMS,
+    PLAIN_TRANSFORMS,
+    RULE_KINDS,
+    BlockingRule,
+    Comparison,
+    ConfigError,
+    Level,
+    MatchConfig,
+    TermFrequencySettings,
+    TrainingSettings,
+    WeightCap,
+)
+
+_REQUIRED = tuple(
+    "version prior_weight review_threshold auto_link_threshold max_block_size blocking_rules"
+    " comparisons".split()
+)
+_OPTIONAL = ("description", "placeholders", "weight_caps", "training", "trained")
+# Hand-written m (or u) values must form a distribution over the levels; this slack only absorbs
+# rounding in the file, it is not meant to hide a forgotten level.
+_SUM_TOLERANCE = 1e-3
+# For each test parameter: does a later level of the same test need a larger value to be
+# reachable? (A lower similarity threshold, more edits, fewer trailing digits are looser.)
+_LOOSER_WHEN_LARGER = {"threshold": False, "max_distance": True, "n": False}
+
+
+def build_config(data: Any) -> MatchConfig:
+    """Validate a decoded document and build the MatchConfig (see ``parse_config``)."""
+    expect_keys(data, "(root)", required=_REQUIRED, optional=_OPTIONAL)
+    review = number(data["review_threshold"], "review_threshold")
+    auto_link = number(data["auto_link_threshold"], "auto_link_threshold")
+    check_threshold_order(review, auto_link)
+    trained = data.get("trained")
+    if trained is not None and not isinstance(trained, dict):
+        raise ConfigError("trained", "must be an object")
+    comparisons = _comparisons(data["comparisons"])
+    return MatchConfig(
+        version=text(data["version"], "version"),
+        prior_weight=number(data["prior_weight"], "prior_weight"),
+        review_threshold=review,
+        auto_link_threshold=auto_link,
+        max_block_size=integer(data["max_block_size"], "max_block_size", minimum=2),
+        blocking_rules=_blocking_rules(data["blocking_rules"]),
+        comparisons=comparisons,
+        weight_caps=_weight_caps(data.get("weight_caps", []), comparisons),
+        placeholders=_placeholders(data.get("placeholders", {})),
+        training=_training(data.get("training", {})),
+        trained=trained,
+        description=description(data, "description"),
+    )
+
+
+def _weight_caps(value: Any, comparisons: tuple[Comparison, ...]) -> tuple[WeightCap, ...]:
+    if not isinstance(value, list):
+        raise ConfigError("weight_caps", "must be a list")
+    compared = {c.attribute for c in comparisons}
+    caps: list[WeightCap] = []
+    for index, item in enumerate(value):
+        path = f"weight_caps[{index}]"
+        expect_keys(item, path, required=("name", "attributes", "max_weight"),
+                    optional=("description",))
+        name = text(item["name"], f"{path}.name")
+        attributes = item["attributes"]
+        if not isinstance(attributes, list) or len(attributes) < 2:
+            raise ConfigError(f"{path}.attributes", "must be a list of at least two attributes")
+        for position, attribute in enumerate(attributes):
+            if attribute not in compared:
+                raise ConfigError(f"{path}.attributes[{position}]",
+                                  f"{attribute!r} is not compared")
+            taken = any(attribute in cap.attributes for cap in caps)
+            if taken or attribute in attributes[:position]:
+                raise ConfigError(f"{path}.attributes[{position}]",
+                                  f"{attribute!r} is already capped")
+        max_weight = number(item["max_weight"], f"{path}.max_weight")
+        if max_weight <= 0:
+            raise ConfigError(f"{path}.max_weight", "must be positive")
+        caps.append(WeightCap(name, tuple(attributes), max_weight))
+    return tuple(caps)
+
+
+def _placeholders(value: Any) -> dict[str, frozenset[str]]:
+    if not isinstance(value, dict):
+        raise ConfigError("placeholders", "must be an object {attribute: [values]}")
+    result = {}
+    for attribute, values in value.items():
+        path = f"placeholders.{attribute}"
+        check_attribute(attribute, path)
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise ConfigError(path, "must be a list of strings")
+        result[attribute] = frozenset(values)
+    return result
+
+
+def _training(value: Any) -> TrainingSettings:
+    defaults = TrainingSettings()
+    names = tuple(defaults.__dataclass_fields__)
+    expect_keys(value, "training", required=(), optional=names)
+    parsed: dict[str, Any] = {}
+    for name in names:
+        if name not in value:
+            continue
+        path = f"training.{name}"
+        if isinstance(getattr(defaults, name), int):
+            parsed[name] = integer(value[name], path, minimum=0)
+        else:
+            parsed[name] = number(value[name], path)
+            if parsed[name] <= 0:
+                raise ConfigError(path, "must be positive")
+    return TrainingSettings(**parsed)
+
+
+def _blocking_rules(value: Any) -> tuple[BlockingRule, ...]:
+    if not isinstance(value, list) or not value:
+        raise ConfigError("blocking_rules", "must be a non-empty list")
+    rules: list[BlockingRule] = []
+    for index, item in enumerate(value):
+        path = f"blocking_rules[{index}]"
+        expect_keys(
+            item,
+            path,
+            required=("name", "attributes"),
+            optional=("transforms", "kind", "window", "prefix", "train", "description"),
+        )
+        name = text(item["name"], f"{path}.name")
+        if any(rule.name == name for rule in rules):
+            raise ConfigError(f"{path}.name", f"duplicate blocking rule name {name!r}")
+        attributes = item["attributes"]
+        if not isinstance(attributes, list) or not attributes:
+            raise ConfigError(f"{path}.attributes", "must be a non-empty list of attributes")
+        for position, attribute in enumerate(attributes):
+            check_attribute(attribute, f"{path}.attributes[{position}]")
+            if attribute in attributes[:position]:
+                raise ConfigError(f"{path}.attributes[{position}]", f"duplicate {attribute!r}")
+        transforms = item.get("transforms", {})
+        if not isinstance(transforms, dict):
+            raise ConfigError(f"{path}.transforms", "must be an object {attribute: transform}")
+        for attribute, transform in transforms.items():
+            if attribute not in attributes:
+                raise ConfigError(
+                    f"{path}.transforms.{attribute}", "attribute is not in this rule's attributes"
+                )
+            _transform(transform, f"{path}.transforms.{attribute}")
+        kind = item.get("kind", "exact")
+        if kind not in RULE_KINDS:
+            raise ConfigError(
+                f"{path}.kind", f"unknown kind {kind!r}; expected {sorted(RULE_KINDS)}"
+            )
+        sorted_kind = kind == "sorted_neighbourhood"
+        for key in ("window", "prefix"):
+            if (key in item) != sorted_kind:
+                reason = "required" if sorted_kind else "only for sorted_neighbourhood rules"
+                raise ConfigError(f"{path}.{key}", reason)
+        rules.append(
+            BlockingRule(
+                name=name,
+                attributes=tuple(attributes),
+                transforms=tuple(transforms.get(attribute, "") for attribute in attributes),
+                kind=kind,
+                window=integer(item["window"], f"{path}.window", minimum=2) if sorted_kind else 0,
+                prefix=integer(item["prefix"], f"{path}.prefix", minimum=1) if sorted_kind else 0,
+                train=_boolean(item.get("train", True), f"{path}.train"),
+                description=description(item, f"{path}.description"),
+            )
+        )
+    return tuple(rules)
+
+
+def _comparisons(value: Any) -> tuple[Comparison, ...]:
+    if not isinstance(value, dict) or not value:
+        raise ConfigError("comparisons", "must be a non-empty object {attribute: comparison}")
+    comparisons: list[Comparison] = []
+    for attribute, item in value.items():
+        path = f"comparisons.{attribute}"
+        check_attribute(attribute, path)
+        expect_keys(
+            item,
+            path,
+            required=("method", "levels"),
+            optional=("term_frequency", "description"),
+        )
+        method = item["method"]
+        if method not in METHOD_TESTS:
+            raise ConfigError(
+                f"{path}.method",
+                f"unknown method {method!r}; expected one of {sorted(METHOD_TESTS)}",
+            )
+        levels = _levels(item["levels"], method, f"{path}.levels", attribute)
+        comparisons.append(
+            Comparison(
+                attribute=attribute,
+                method=method,
+                levels=levels,
+                term_frequency=_term_frequency(item, f"{path}.term_frequency", levels),
+                description=description(item, f"{path}.description"),
+            )
+        )
+    return tuple(comparisons)
+
+
+def _term_frequency(
+    item: dict, path: str, levels: tuple[Level, ...]
+) -> TermFrequencySettings | None:
+    value = item.get("term_frequency")
+    if value is None or value is False:
+        return None
+    if not any(level.test == EXACT_TEST for level in levels):
+        raise ConfigError(path, 'needs an "exact" level to adjust')
+    if value is True:
+        return TermFrequencySettings()
+    expect_keys(value, path, required=(), optional=("min_frequency",))
+    settings = TermFrequencySettings()
+    if "min_frequency" in value:
+        settings = TermFrequencySettings(
+            min_frequency=probability(value["min_frequency"], f"{path}.min_frequency")
+        )
+    return settings
+
+
+def _levels(value: Any, method: str, path: str, attribute: str) -> tuple[Level, ...]:
+    if not isinstance(value, list) or len(value) < 2:
+        raise ConfigError(path, 'must be a list of at least two levels, the last one "else"')
+    tests = METHOD_TESTS[method]
+    allowed_tests = {EXACT_TEST, ELSE_TEST, *tests}
+    levels: list[Level] = []
+    # Per test, the parameter of the previous level using it: a later level must be looser,
+    # otherwise it could never be reached (the first passing level wins).
+    previous: dict[str, Any] = {}
+    for index, item in enumerate(value):
+        item_path = f"{path}[{index}]"
+        if not isinstance(item, dict):
+            raise ConfigError(item_path, "must be an object")
+        name = text(item.get("name"), f"{item_path}.name")
+        if name == MISSING_LEVEL:
+            raise ConfigError(f"{item_path}.name", f"{MISSING_LEVEL!r} is reserved")
+        test = item.get("test", name)
+        if not isinstance(test, str) or test not in allowed_tests:
+            raise ConfigError(
+                f"{item_path}.test",
+                f"unknown test {test!r} for method {method!r}; expected one of "
+                f"{sorted(allowed_tests)}",
+            )
+        param = tests.get(test)
+        expect_keys(
+            item,
+            item_path,
+            required=("name", "m", "u", *([param] if param else [])),
+            optional=("test", "description"),
+        )
+        if any(level.name == name for level in levels):
+            raise ConfigError(f"{item_path}.name", f"duplicate level name {name!r}")
+        is_last = index == len(value) - 1
+        if is_last and test != ELSE_TEST:
+            raise ConfigError(f"{item_path}.test", 'the last level must be the catch-all "else"')
+        if not is_last and test == ELSE_TEST:
+            raise ConfigError(f"{item_path}.test", '"else" must be the last level')
+        params = _level_param(item, test, param, item_path, previous, attribute)
+        levels.append(
+            Level(
+                name=name,
+                m=probability(item["m"], f"{item_path}.m"),
+                u=probability(item["u"], f"{item_path}.u"),
+                test=test,
+                description=description(item, f"{item_path}.description"),
+                **params,
+            )
+        )
+    for attr in ("m", "u"):
+        total = sum(getattr(level, attr) for level in levels)
+        if abs(total - 1.0) > _SUM_TOLERANCE:
+            raise ConfigError(path, f"{attr} values must sum to 1 over the levels (got {total:g})")
+    return tuple(levels)
+
+
+def _level_param(
+    item: dict, test: str, param: str | None, path: str, previous: dict[str, Any], attribute: str
+) -> dict[str, Any]:
+    """Validate the level's test parameter and that the level is reachable after earlier ones."""
+    param_path = f"{path}.{param}"
+    if param in (None, "other", "algorithm"):
+        # Tests without an ordered parameter can appear once (twice would be unreachable),
+        # except phonetic, where two algorithms are two different tests.
+        key = (test, item.get(param)) if param == "algorithm" else test
+        if key in previous:
+            raise ConfigError(f"{path}.test", f"duplicate test {test!r}: this level is unreachable")
+        previous[key] = None
+        if param == "other":
+            check_attribute(item[param], param_path)
+            if item[param] == attribute:
+                raise ConfigError(param_path, "must be another attribute")
+            return {"other": item[param]}
+        if param == "algorithm":
+            if item[param] not in PHONETIC_ALGORITHMS:
+                raise ConfigError(
+                    param_path, f"unknown algorithm; expected one of {sorted(PHONETIC_ALGORITHMS)}"
+                )
+            return {"algorithm": item[param]}
+        return {}
+    if param == "threshold":
+        amount: Any = number(item[param], param_path)
+        if not 0.0 < amount <= 1.0:
+            raise ConfigError(param_path, "must be between 0 and 1")
+    else:
+        amount = integer(item[param], param_path, minimum=1)
+    if test in previous:
+        before = previous[test]
+        looser = amount > before if _LOOSER_WHEN_LARGER[param] else amount < before
+        if not looser:
+            raise ConfigError(param_path, f"level unreachable after the previous {param} {before}")
+    previous[test] = amount
+    return {param: amount}
+
+
+# --- small validators, shared with linkage.config ---------------------------------------------
+
+
+def expect_keys(item: Any, path: str, *, required: tuple[str, ...], optional: tuple[str, ...]):
+    """Raise unless ``item`` is an object with all ``required`` and no unknown keys."""
+    if not isinstance(item, dict):
+        raise ConfigError(path, "must be an object")
+    for key in item:
+        if key not in required and key not in optional:
+            raise ConfigError(_join(path, key), "unknown key")
+    for key in required:
+        if key not in item:
+            raise ConfigError(_join(path, key), "required")
+
+
+def _join(path: str, key: str) -> str:
+    return key if path == "(root)" else f"{path}.{key}"
+
+
+def text(value: Any, path: str) -> str:
+    """A non-empty string."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(path, "must be a non-empty string")
+    return value
+
+
+def description(item: dict, path: str) -> str:
+    """The optional free-text description of an item."""
+    value = item.get("description", "")
+    if not isinstance(value, str):
+        raise ConfigError(path, "must be a string")
+    return value
+
+
+def number(value: Any, path: str) -> float:
+    """A finite number (bool excluded: "true" as a weight is a typo, not 1)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ConfigError(path, "must be a finite number")
+    return float(value)
+
+
+def _boolean(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(path, "must be true or false")
+    return value
+
+
+def integer(value: Any, path: str, minimum: int) -> int:
+    """An integer of at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(path, f"must be an integer >= {minimum}")
+    return value
+
+
+def probability(value: Any, path: str) -> float:
+    """A probability in (0, 1]: 0 would make log2(m/u) infinite and let one field decide."""
+    result = number(value, path)
+    if not 0.0 < result <= 1.0:
+        raise ConfigError(path, "must be between 0 and 1 (0 excluded)")
+    return result
+
+
+def check_attribute(value: Any, path: str) -> None:
+    """Raise unless ``value`` is a canonical attribute."""
+    if value not in CANONICAL_ATTRIBUTES:
+        raise ConfigError(path, f"unknown attribute {value!r}")
+
+
+def _transform(value: Any, path: str) -> None:
+    if isinstance(value, str) and value in PLAIN_TRANSFORMS:
+        return
+    if isinstance(value, str) and ":" in value:
+        kind, _, count = value.partition(":")
+        if kind in COUNTED_TRANSFORMS and count.isdigit() and int(count) >= 1:
+            return
+    raise ConfigError(
+        path,
+        f"unknown transform {value!r}; expected one of {sorted(PLAIN_TRANSFORMS)} "
+        "or first:N / last:N",
+    )
+
+
+def check_threshold_order(review: float, auto_link: float) -> None:
+    """Raise unless the review threshold is below the auto-link threshold."""
+    if not review < auto_link:
+        raise ConfigError(
+            "auto_link_threshold",
+            f"must be greater than review_threshold ({auto_link:g} <= {review:g})",
+        )

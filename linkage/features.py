@@ -1,0 +1,111 @@
+"""Per-value features the comparisons are built on: phonetic codes, nickname groups, canonical
+emails, phone digits, date parts.
+
+Each function takes one standardised value and is pure, so ``linkage.comparisons`` computes it
+once per *distinct* value of a column (a million records hold far fewer distinct names) and the
+batch and real-time paths get identical features for identical values.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import jellyfish
+from nicknames import NickNamer
+
+# Mailbox providers that ignore dots in the local part; googlemail.com is gmail.com's old name.
+DOT_INSENSITIVE_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
+DOMAIN_ALIASES = {"googlemail.com": "gmail.com"}
+# Nearly every large provider delivers "name+anything@" to "name@"; a tag is how people sort
+# their mail, not part of who they are.
+PLUS_TAG_SEPARATOR = "+"
+
+
+def phonetic_code(value: str, algorithm: str) -> str:
+    """The phonetic code of a name ("" when it has no letters); spaces are ignored.
+
+    "van der berg" and "vanderberg" share a code, as do "smith" and "smyth".
+    """
+    letters = "".join(char for char in value if char.isalpha())
+    if not letters:
+        return ""
+    return _PHONETIC[algorithm](letters)
+
+
+_PHONETIC = {
+    "soundex": jellyfish.soundex,
+    "nysiis": jellyfish.nysiis,
+    "metaphone": jellyfish.metaphone,
+    "match_rating": jellyfish.match_rating_codex,
+}
+
+
+@cache
+def _nicknamer() -> NickNamer:
+    # Loading the package's table takes a few milliseconds; do it once, on first use.
+    return NickNamer()
+
+
+def nickname_group(value: str) -> frozenset[str]:
+    """The name plus every formal name it is a nickname of: "bob" -> {"bob", "robert"}.
+
+    Two names are nickname variants when their groups intersect: "bob" and "robert" share
+    "robert", "bob" and "rob" share "robert" too. Names the list does not know get an empty
+    group (not even themselves), so unknown names never count as variants of each other.
+    """
+    namer = _nicknamer()
+    canonicals = namer.canonicals_of(value)
+    if not canonicals and not namer.nicknames_of(value):
+        return frozenset()
+    return frozenset({value, *canonicals})
+
+
+def canonical_email(value: str) -> str:
+    """The mailbox an address delivers to: no plus tag, no Gmail dots, provider aliases folded.
+
+    "John.Smith+shop@googlemail.com" -> "johnsmith@gmail.com". Values arrive lower-cased.
+    """
+    local, at, domain = value.rpartition("@")
+    if not at:
+        return value
+    domain = DOMAIN_ALIASES.get(domain, domain)
+    local = local.split(PLUS_TAG_SEPARATOR, 1)[0] or local
+    if domain in DOT_INSENSITIVE_DOMAINS:
+        local = local.replace(".", "")
+    return f"{local}@{domain}"
+
+
+def email_local_part(value: str) -> str:
+    """The local part of the canonical address ("" when there is none)."""
+    local, at, _ = canonical_email(value).rpartition("@")
+    return local if at else ""
+
+
+def phone_digits(value: str) -> str:
+    """The digits of a phone number: "+441632960123" -> "441632960123"."""
+    return "".join(char for char in value if char.isdigit())
+
+
+def last_digits(value: str, count: int) -> str:
+    """The last ``count`` digits, or "" when the number is shorter (nothing to compare)."""
+    digits = phone_digits(value)
+    return digits[-count:] if len(digits) >= count else ""
+
+
+def date_parts(value: str) -> tuple[int, int, int]:
+    """(year, month, day) of an ISO date, or (-1, -1, -1) when the value is not one."""
+    if len(value) == 10 and value[4] == "-" and value[7] == "-":
+        year, month, day = value[:4], value[5:7], value[8:10]
+        if year.isdigit() and month.isdigit() and day.isdigit():
+            return int(year), int(month), int(day)
+    return -1, -1, -1
+
+
+def prefix(value: str, count: int) -> str:
+    """The first ``count`` characters, or "" when the value is shorter."""
+    return value[:count] if len(value) >= count else ""
+
+
+def tokens(value: str) -> frozenset[str]:
+    """The words of a value; single letters are left out, they are initials, not names."""
+    return frozenset(word for word in value.split() if len(word) > 1)

@@ -1,0 +1,80 @@
+"""Term frequencies: how common each value of an attribute is, for the term-frequency adjustment.
+
+Agreeing on "smith" says less than agreeing on "wojciechowski". The batch path counts values in
+its DataFrame (``TermFrequencies.from_frame``); the hub counts them in its database and builds
+the same object with ``from_counts``, or passes any object with a ``frequency`` method. The
+tables hold personal data (names), so they are never part of a stored model or explanation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+
+class FrequencySource(Protocol):
+    """Anything that can tell how common a value is (a fraction of the records holding one)."""
+
+    def frequency(self, attribute: str, value: str) -> float | None:
+        """The fraction of records with this value among those with any, None if unknown."""
+
+
+class TermFrequencies:
+    """Value counts per attribute; ``frequency`` is count / records with a value.
+
+    A value the table does not know has no frequency (None): the comparison then keeps its
+    average weight instead of inventing one.
+    """
+
+    def __init__(self, counts: Mapping[str, pd.Series]) -> None:
+        self._counts = {a: s[s > 0] for a, s in counts.items()}
+        self._totals = {a: float(s.sum()) for a, s in self._counts.items()}
+
+    @classmethod
+    def from_counts(cls, counts: Mapping[str, Mapping[str, int]]) -> TermFrequencies:
+        """Build from {attribute: {value: number of records}}, e.g. a GROUP BY in the hub."""
+        return cls({a: pd.Series(dict(c), dtype="int64") for a, c in counts.items()})
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, attributes: Iterable[str]) -> TermFrequencies:
+        """Count the values of ``attributes`` in a DataFrame of standardised records."""
+        counts = {}
+        for attribute in attributes:
+            if attribute in frame:
+                column = frame[attribute]
+                counts[attribute] = column[column.notna() & (column != "")].value_counts()
+        return cls(counts)
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        """The attributes with counts."""
+        return tuple(self._counts)
+
+    def frequency(self, attribute: str, value: str) -> float | None:
+        """The fraction of records holding ``value`` among those with a value; None if unknown."""
+        counts = self._counts.get(attribute)
+        if counts is None or not self._totals[attribute]:
+            return None
+        count = counts.get(value)
+        return None if count is None else float(count) / self._totals[attribute]
+
+    def frequencies(self, attribute: str, values: np.ndarray) -> np.ndarray:
+        """``frequency`` of many values at once; NaN where unknown."""
+        counts = self._counts.get(attribute)
+        if counts is None or not self._totals[attribute]:
+            return np.full(len(values), np.nan)
+        positions = counts.index.get_indexer(pd.Index(values, dtype=object))
+        found = counts.to_numpy(np.float64)[positions] / self._totals[attribute]
+        return np.where(positions >= 0, found, np.nan)
+
+
+def frequencies_of(source: FrequencySource, attribute: str, values: np.ndarray) -> np.ndarray:
+    """Frequencies of ``values`` from any source; uses its vectorised method when it has one."""
+    vectorised = getattr(source, "frequencies", None)
+    if vectorised is not None:
+        return np.asarray(vectorised(attribute, values), dtype=np.float64)
+    found = (source.frequency(attribute, value) for value in values)
+    return np.fromiter((np.nan if f is None else f for f in found), np.float64, len(values))

@@ -1,0 +1,294 @@
+"""Training the Fellegi–Sunter model: u from random pairs, m by EM, refinement from stewards.
+
+A trained model is a ``MatchConfig`` (alias ``MatchModel``) with estimated m, u and prior, a new
+version string and a ``trained`` summary of how it was estimated; ``to_dict``/``from_dict`` (or
+``load_config``) round-trip it through JSON so the hub can store and reload every version. It
+holds no term-frequency tables: those contain names, and the hub computes them from live data.
+
+Estimation, in the order ``train`` runs it:
+1. u, the probability of each level for two *different* people, from random record pairs (the
+   chance that two random records are the same person is negligible). The exact level's u is
+   computed from value counts instead, which is exact and resolves very rare agreement.
+2. m, the probability of each level for the *same* person, by expectation maximisation over the
+   candidate pairs with u fixed. One EM session per exact blocking rule, leaving out the
+   attributes of the rule (all its pairs agree on them by construction, which says nothing
+   about m); each attribute's m is the average over the sessions that estimated it.
+3. Steward decisions, when there are enough of both kinds, pull m towards the level
+   distribution of the pairs stewards called the same person.
+4. The prior: the expected number of matches among the candidates (EM on the mixture weight
+   alone, with m and u fixed) over all possible pairs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from linkage.comparisons import RecordTable, comparison_matrix
+from linkage.config import EXACT_TEST, Comparison, MatchConfig
+from linkage.scoring import apply_weight_caps
+
+MatchModel = MatchConfig
+# m and u are never exactly 0: one level would then veto or force a link on its own.
+_FLOOR = 1e-7
+# Sessions with fewer candidate pairs say too little about m to be averaged in.
+_MIN_SESSION_PAIRS = 50
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Steward decisions on pairs of table rows: ``same[i]`` is True for "same person"."""
+
+    left: np.ndarray
+    right: np.ndarray
+    same: np.ndarray
+
+
+def estimate_u(
+    config: MatchConfig, table: RecordTable, *, pairs: int, seed: int
+) -> dict[str, np.ndarray]:
+    """u per level of every comparison, from random pairs of table rows (see module docstring).
+    """
+    rng = np.random.default_rng(seed)
+    n = table.size
+    if n < 2:
+        return {c.attribute: np.array([lv.u for lv in c.levels]) for c in config.comparisons}
+    if n * (n - 1) // 2 <= pairs:
+        left, right = np.triu_indices(n, 1)
+    else:
+        left, right = rng.integers(0, n, size=pairs), rng.integers(0, n, size=pairs)
+        distinct = left != right
+        left, right = left[distinct], right[distinct]
+    levels = comparison_matrix(config, table, left, right)
+    result = {}
+    for k, comparison in enumerate(config.comparisons):
+        observed = levels[:, k]
+        counts = np.bincount(observed[observed >= 0], minlength=len(comparison.levels))
+        result[comparison.attribute] = _u_from_counts(comparison, counts.astype(float), table)
+    return result
+
+
+def _u_from_counts(comparison: Comparison, counts: np.ndarray, table: RecordTable) -> np.ndarray:
+    exact = comparison.level_index(EXACT_TEST)
+    # A pseudo-count: a level never seen among random pairs is rare, not impossible.
+    u = counts + 0.5
+    if exact is not None:
+        codes = table[comparison.attribute].codes
+        values = np.bincount(codes[codes >= 0]).astype(float)
+        present = values.sum()
+        if present >= 2:
+            # The share of pairs of records (with a value) that hold the same value.
+            exact_u = float((values * (values - 1)).sum() / (present * (present - 1)))
+            rest = np.delete(u, exact)
+            u = np.insert(rest / rest.sum() * (1.0 - exact_u), exact, exact_u)
+    u = np.maximum(u / u.sum(), _FLOOR)
+    return u / u.sum()
+
+
+def expectation_maximisation(
+    patterns: np.ndarray,
+    counts: np.ndarray,
+    m: list[np.ndarray],
+    u: list[np.ndarray],
+    *,
+    active: list[bool],
+    prior: float,
+    iterations: int,
+    tolerance: float,
+    estimate_m: bool = True,
+    config: MatchConfig | None = None,
+    voting: list[bool] | None = None,
+) -> tuple[list[np.ndarray], float, int]:
+    """EM for m (u fixed) over distinct comparison patterns with their counts.
+
+    ``patterns`` is (Q, K) int8 level indexes (-1 missing); only ``active`` comparisons take
+    part. Returns the new m per comparison, the estimated share of matches and the number of
+    iterations run. With ``estimate_m`` False only the share of matches is estimated. Given a
+    ``config``, its weight caps apply in the E-step as they do in scoring: a household agreeing
+    must not pass for a match while m is learnt either.
+    """
+    m = [np.array(x, dtype=float) for x in m]
+    log2_u = [np.log2(x) for x in u]
+    voting = active if voting is None else [a and v for a, v in zip(active, voting, strict=True)]
+    counts = counts.astype(float)
+    share = prior
+    done = 0
+    for iteration in range(1, iterations + 1):
+        done = iteration
+        bits = np.zeros(patterns.shape, dtype=float)
+        for k, use in enumerate(voting):
+            if use:
+                observed = patterns[:, k]
+                present = observed >= 0
+                bits[present, k] = (np.log2(m[k]) - log2_u[k])[observed[present]]
+        if config is not None:
+            apply_weight_caps(bits, config)
+        log_factor = bits.sum(axis=1) * np.log(2.0)
+        log_odds = np.clip(log_factor + np.log(share / (1.0 - share)), -700, 700)
+        posterior = 1.0 / (1.0 + np.exp(-log_odds))
+        weighted = counts * posterior
+        new_share = float(np.clip(weighted.sum() / counts.sum(), 1e-9, 1 - 1e-9))
+        change = abs(new_share - share)
+        share = new_share
+        if estimate_m:
+            for k, use in enumerate(active):
+                if not use:
+                    continue
+                observed = patterns[:, k]
+                present = observed >= 0
+                totals = np.bincount(
+                    observed[present], weights=weighted[present], minlength=len(m[k])
+                )
+                if totals.sum() <= 0:
+                    continue
+                # Half a pair per level: a level no match reached so far is rare, not
+                # impossible, and must not veto a link on its own.
+                totals = totals + 0.5
+                updated = np.maximum(totals / totals.sum(), _FLOOR)
+                updated /= updated.sum()
+                change = max(change, float(np.abs(updated - m[k]).max()))
+                m[k] = updated
+        if change < tolerance:
+            break
+    return m, share, done
+
+
+def compress(levels: np.ndarray, extra: np.ndarray | None = None):
+    """Distinct rows of a level matrix (with an optional int64 column), and their counts.
+
+    Rows are packed into one int64 each (mixed radix), as sorting numbers is far faster than
+    sorting rows; a million pairs shrink to a few thousand patterns, which is what EM runs on.
+    """
+    sizes = [int(levels[:, k].max(initial=-1)) + 2 for k in range(levels.shape[1])]
+    extra_size = int(extra.max(initial=0)) + 1 if extra is not None else 1
+    radix = np.cumprod([1, *sizes], dtype=object)
+    if int(radix[-1]) * extra_size >= 2**62:
+        rows = levels if extra is None else np.column_stack([levels.astype(np.int64), extra])
+        distinct, counts = np.unique(rows, axis=0, return_counts=True)
+        tail = distinct[:, -1] if extra is not None else None
+        return distinct[:, : levels.shape[1]].astype(np.int8), tail, counts
+    packed = np.zeros(len(levels), dtype=np.int64)
+    for k in range(levels.shape[1]):
+        packed += (levels[:, k].astype(np.int64) + 1) * int(radix[k])
+    if extra is not None:
+        packed += extra.astype(np.int64) * int(radix[-1])
+    distinct, counts = np.unique(packed, return_counts=True)
+    patterns = np.empty((len(distinct), levels.shape[1]), dtype=np.int8)
+    for k in range(levels.shape[1]):
+        patterns[:, k] = (distinct // int(radix[k])) % sizes[k] - 1
+    tail = distinct // int(radix[-1]) if extra is not None else None
+    return patterns, tail, counts
+
+
+def train(
+    config: MatchConfig,
+    table: RecordTable,
+    left: np.ndarray,
+    right: np.ndarray,
+    masks: np.ndarray,
+    levels: np.ndarray,
+    *,
+    labels: Labels | None = None,
+) -> MatchConfig:
+    """Estimate u, m and the prior from a table and its blocked candidate pairs.
+
+    ``left``/``right``/``masks`` come from ``linkage.blocking.block_pairs`` and ``levels`` from
+    ``comparison_matrix`` over them (the pipeline has both anyway). Returns the trained model.
+    """
+    settings = config.training
+    u_by_attribute = estimate_u(config, table, pairs=settings.random_pairs, seed=settings.seed)
+    u = [u_by_attribute[c.attribute] for c in config.comparisons]
+    m_start = [np.array([lv.m for lv in c.levels]) for c in config.comparisons]
+    patterns, pattern_masks, counts = compress(levels, masks)
+    sums = [np.zeros(len(c.levels)) for c in config.comparisons]
+    weights = np.zeros(len(config.comparisons))
+    sessions = []
+    # Capped (household) attributes do not vote while m is learnt: a family at one address
+    # agrees on all of them, and would otherwise be taken for one person and teach EM that
+    # different given names and birth dates are normal for a match. Their m is still learnt.
+    capped = {a for cap in config.weight_caps for a in cap.attributes}
+    voting = [c.attribute not in capped for c in config.comparisons]
+    for index, rule in enumerate(config.blocking_rules):
+        if rule.kind != "exact" or not rule.train:
+            continue  # sorted neighbourhoods are mostly non-matches: little to learn from
+        found = (pattern_masks >> index) & 1 == 1
+        if counts[found].sum() < _MIN_SESSION_PAIRS:
+            continue
+        active = [c.attribute not in rule.attributes for c in config.comparisons]
+        m, share, iterations = expectation_maximisation(
+            patterns[found], counts[found], m_start, u, active=active, prior=0.1,
+            iterations=settings.max_em_iterations, tolerance=settings.em_tolerance, config=config,
+            voting=voting,
+        )
+        matches = share * counts[found].sum()
+        for k, use in enumerate(active):
+            if use:
+                sums[k] += m[k] * matches
+                weights[k] += matches
+        sessions.append({"rule": rule.name, "pairs": int(counts[found].sum()),
+                         "iterations": iterations, "match_share": round(share, 6)})
+    m_final = [
+        s / w if w > 0 else start for s, w, start in zip(sums, weights, m_start, strict=True)
+    ]
+    labelled = _refine_with_labels(config, table, m_final, labels)
+    # The share of matches among the candidates, with every comparison taking part.
+    _, share, _ = expectation_maximisation(
+        patterns, counts, m_final, u, active=[True] * len(u), prior=0.1,
+        iterations=settings.max_em_iterations, tolerance=settings.em_tolerance, estimate_m=False,
+        config=config,
+    )
+    expected_matches = share * counts.sum()
+    all_pairs = table.size * (table.size - 1) / 2
+    match_rate = float(np.clip(expected_matches / max(all_pairs, 1.0), 1e-12, 0.5))
+    prior = float(np.log2(match_rate / (1 - match_rate)))
+    probabilities = {
+        c.attribute: (m_final[k].tolist(), u[k].tolist()) for k, c in enumerate(config.comparisons)
+    }
+    summary = {
+        "base_version": config.trained["base_version"] if config.trained else config.version,
+        "records": int(table.size),
+        "candidate_pairs": int(counts.sum()),
+        "random_pairs": int(settings.random_pairs),
+        "expected_matches": round(float(expected_matches), 1),
+        "em_sessions": sessions,
+        "labelled_pairs": labelled,
+    }
+    digest = hashlib.sha256(
+        json.dumps([probabilities, prior], sort_keys=True).encode()
+    ).hexdigest()[:12]
+    version = f"{summary['base_version']}+trained.{digest}"
+    return config.with_parameters(
+        version=version, prior_weight=prior, probabilities=probabilities, trained=summary
+    )
+
+
+def _refine_with_labels(
+    config: MatchConfig, table: RecordTable, m: list[np.ndarray], labels: Labels | None
+) -> dict:
+    """Blend m with the levels of steward-confirmed matches, when there are enough decisions.
+
+    The EM estimate acts as ``label_strength`` pseudo-pairs: a few decisions nudge m, many
+    decisions dominate it. "Different" decisions are counted for the threshold only: they are
+    hard cases picked by review, not random pairs, so they must not move u.
+    """
+    settings = config.training
+    if labels is None:
+        return {"same": 0, "different": 0, "used": False}
+    same = np.asarray(labels.same, dtype=bool)
+    summary = {"same": int(same.sum()), "different": int((~same).sum()), "used": False}
+    if min(summary["same"], summary["different"]) < settings.min_labelled_pairs:
+        return summary
+    levels = comparison_matrix(
+        config, table, np.asarray(labels.left)[same], np.asarray(labels.right)[same]
+    )
+    for k, comparison in enumerate(config.comparisons):
+        observed = levels[:, k]
+        counts = np.bincount(observed[observed >= 0], minlength=len(comparison.levels))
+        blended = counts + settings.label_strength * m[k]
+        m[k] = np.maximum(blended / blended.sum(), _FLOOR)
+        m[k] /= m[k].sum()
+    summary["used"] = True
+    return summary
