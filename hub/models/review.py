@@ -20,6 +20,8 @@ class ReviewTask(models.Model):
     class Reason(models.TextChoices):
         UNCERTAIN = "uncertain", "score between the thresholds"
         AMBIGUOUS = "ambiguous", "auto-link score against several entities"
+        WEAK_BRIDGE = "weak_bridge", "one weak link between two large entities"
+        TOO_LARGE = "too_large", "the link would make an over-large entity"
 
     source_record = models.ForeignKey("hub.SourceRecord", on_delete=models.CASCADE,
                                       related_name="review_tasks")

@@ -1,0 +1,58 @@
+"""``manage.py match [--sources ...] [--dry-run]``: re-match whole sources in one batch."""
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from hub.models import SourceSystem
+from hub.services.batch_apply import batch_match_apply
+from hub.services.batch_match import batch_match_plan
+from hub.services.batch_plan import NewEntity
+from hub.services.errors import Conflict
+
+EXAMPLES = 5
+
+
+class Command(BaseCommand):
+    help = ("Match all active records (or those of --sources) with the model in force, keeping "
+            "every steward decision and manual link. --dry-run shows what would change.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--sources", nargs="+", metavar="CODE")
+        parser.add_argument("--dry-run", action="store_true")
+
+    def handle(self, *args, sources, dry_run, **options):
+        if sources:
+            unknown = set(sources) - set(SourceSystem.objects.values_list("code", flat=True))
+            if unknown:
+                raise CommandError(f"--sources: unknown source(s) {', '.join(sorted(unknown))}")
+        with tqdm(total=3 if dry_run else 4, desc="match", unit="phase",
+                  disable=options["verbosity"] == 0) as bar:
+            bar.set_postfix_str("scoring candidate pairs")
+            run = batch_match_plan(sources=sources)
+            bar.update(2)
+            self._report(run)
+            bar.update(1)
+            if not dry_run:
+                bar.set_postfix_str("writing")
+                try:
+                    summary = batch_match_apply(run)
+                except Conflict as error:
+                    raise CommandError(str(error)) from error
+                bar.update(1)
+        if dry_run:
+            self.stdout.write("Dry run: nothing was changed.")
+        else:
+            self.stdout.write(f"Applied: {summary}")
+
+    def _report(self, run) -> None:
+        counts = {**run.plan.summary(), "review_candidates": len(run.review)}
+        timings = ", ".join(f"{k} {v:.2f}s" for k, v in run.timings.items())
+        self.stdout.write(f"Model {run.config.version}: {len(run.current)} records in scope.")
+        self.stdout.write("Would change: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        self.stdout.write(f"Timings: {timings}")
+        for record_id, old, target in run.plan.moves[:EXAMPLES]:
+            to = "a new entity" if isinstance(target, NewEntity) else target
+            self.stdout.write(f"  e.g. record {record_id}: {old} -> {to}")
+        for old, target in list(run.plan.retired.items())[:EXAMPLES]:
+            to = "a new entity" if isinstance(target, NewEntity) else target
+            self.stdout.write(f"  e.g. entity {old} merges into {to}")
