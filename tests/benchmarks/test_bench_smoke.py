@@ -18,3 +18,19 @@ def test_percentile_uses_nearest_rank():
     assert percentile(values, 0.5) == 50.0
     assert percentile(values, 0.99) == 99.0
     assert percentile([3.0], 0.99) == 3.0
+
+
+def test_agreement_benchmark_compares_real_time_with_batch(db):
+    from tests.benchmarks.bench_agreement import run_agreement
+
+    figures = run_agreement(records=120)
+    assert figures["records"] == 120
+    assert 0.5 <= figures["agreement"] <= 1.0
+
+
+def test_partition_agreement_counts_records_with_identical_clusters():
+    from tests.benchmarks.bench_agreement import partition_agreement
+
+    assert partition_agreement({1: "a", 2: "a", 3: "b"}, {1: "x", 2: "x", 3: "y"}) == 1.0
+    assert partition_agreement({1: "a", 2: "a", 3: "b"}, {1: "x", 2: "y", 3: "y"}) == 0.0
+    assert partition_agreement({1: "a", 2: "a", 3: "b"}, {1: "x", 2: "y", 3: "z"}) == 1 / 3
