@@ -95,26 +95,29 @@ def _constraints(current: dict[int, str]) -> tuple[list[tuple], list[tuple]]:
 
 
 def _review_candidates(result: BatchResult, labels: dict, refused) -> list[ReviewCandidate]:
-    """Pairs between the thresholds that ended in different clusters, and refused links."""
+    """One question per pair of clusters: the strongest pair between the thresholds, or the
+    strongest refused link, joining two clusters that stayed apart."""
     pairs, config = result.pairs, result.config
     weight = pairs["weight"].to_numpy()
     left, right = pairs["left"].to_numpy(), pairs["right"].to_numpy()
+    found: dict[tuple, ReviewCandidate] = {}
+
+    def offer(a: int, b: int, score: float, reason: str, row) -> None:
+        key = tuple(sorted((labels[a], labels[b])))
+        if key[0] != key[1] and (key not in found or found[key].weight < score):
+            found[key] = ReviewCandidate(max(a, b), min(a, b), score, reason, row)
+
     band = np.flatnonzero((weight >= config.review_threshold)
                           & (weight < config.auto_link_threshold))
-    found = {}
     for row in band.tolist():
-        a, b = int(left[row]), int(right[row])
-        if labels[a] != labels[b]:
-            found[(max(a, b), min(a, b))] = ReviewCandidate(max(a, b), min(a, b),
-                                                            float(weight[row]), "uncertain", row)
-    row_of = {(int(a), int(b)): i for i, (a, b) in enumerate(zip(left, right, strict=True))}
-    for link in refused:
-        a, b = int(link.left), int(link.right)
-        if link.reason == "cannot_link" or labels[a] == labels[b]:
-            continue
-        row = row_of.get((a, b), row_of.get((b, a)))
-        found[(max(a, b), min(a, b))] = ReviewCandidate(max(a, b), min(a, b),
-                                                        float(link.weight), link.reason, row)
+        offer(int(left[row]), int(right[row]), float(weight[row]), "uncertain", row)
+    if refused:
+        row_of = {(int(a), int(b)): i for i, (a, b) in enumerate(zip(left, right, strict=True))}
+        for link in refused:
+            if link.reason != "cannot_link":
+                a, b = int(link.left), int(link.right)
+                offer(a, b, float(link.weight), link.reason,
+                      row_of.get((a, b), row_of.get((b, a))))
     return list(found.values())
 
 
