@@ -192,20 +192,32 @@ class BlockingRule:
             raise ValueError("transforms must be aligned with attributes")
 
 
+CAP_MODES = frozenset({"sum", "strongest"})
+
+
 @dataclass(frozen=True)
 class WeightCap:
     """A bound on the summed positive weight of attributes that are not independent evidence.
 
-    Fellegi–Sunter adds weights as if attributes were independent. Address line, postcode,
-    locality and a landline are one fact - where a household lives - and twins, spouses and
-    parent and child share all of them: counted four times they would link those people. The
-    positive weights of the group are scaled down together so that they sum to ``max_weight``
-    at most; negative weights (disagreement) are left alone.
+    Fellegi–Sunter adds weights as if attributes were independent. Address line, postcode and
+    locality are one fact - where a household lives: a street line agreeing nearly implies the
+    postcode and the locality agreeing, so summing their weights counts one address three
+    times. The positive weights of the group are scaled down together; negative weights
+    (disagreement) are left alone. ``mode`` says down to what:
+
+    * "strongest": the weight of the most telling agreement in the group (the group counts as
+      one fact, worth what its most specific member is worth). When ``person_attributes`` are
+      given, at most ``max_weight`` while any of them disagrees (has a negative weight), else
+      without bound: twins, spouses and parent and child share a home but differ in a given
+      name or a birth date, so a shared home only counts in full when the person fits;
+    * "sum": ``max_weight``, whatever the members are worth.
     """
 
     name: str
     attributes: tuple[str, ...]
     max_weight: float
+    mode: str = "sum"
+    person_attributes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ def document_of(config: MatchConfig) -> dict[str, Any]:
         "auto_link_threshold": config.auto_link_threshold,
         "max_block_size": config.max_block_size,
         "weight_caps": [
-            {"name": cap.name, "attributes": list(cap.attributes), "max_weight": cap.max_weight}
+            {"name": cap.name, "attributes": list(cap.attributes), "max_weight": cap.max_weight,
+             "mode": cap.mode, "person_attributes": list(cap.person_attributes)}
             for cap in config.weight_caps
         ],
         "placeholders": {a: sorted(v) for a, v in config.placeholders.items()},

@@ -11,6 +11,7 @@ from typing import Any
 
 from linkage.attributes import CANONICAL_ATTRIBUTES
 from linkage.config import (
+    CAP_MODES,
     COUNTED_TRANSFORMS,
     ELSE_TEST,
     EXACT_TEST,
@@ -76,8 +77,11 @@ def _weight_caps(value: Any, comparisons: tuple[Comparison, ...]) -> tuple[Weigh
     for index, item in enumerate(value):
         path = f"weight_caps[{index}]"
         expect_keys(item, path, required=("name", "attributes", "max_weight"),
-                    optional=("description",))
+                    optional=("description", "mode", "person_attributes"))
         name = text(item["name"], f"{path}.name")
+        mode = item.get("mode", "sum")
+        if mode not in CAP_MODES:
+            raise ConfigError(f"{path}.mode", f"must be one of {sorted(CAP_MODES)}")
         attributes = item["attributes"]
         if not isinstance(attributes, list) or len(attributes) < 2:
             raise ConfigError(f"{path}.attributes", "must be a list of at least two attributes")
@@ -92,7 +96,15 @@ def _weight_caps(value: Any, comparisons: tuple[Comparison, ...]) -> tuple[Weigh
         max_weight = number(item["max_weight"], f"{path}.max_weight")
         if max_weight <= 0:
             raise ConfigError(f"{path}.max_weight", "must be positive")
-        caps.append(WeightCap(name, tuple(attributes), max_weight))
+        persons = item.get("person_attributes", [])
+        if not isinstance(persons, list) or (persons and mode != "strongest"):
+            raise ConfigError(f"{path}.person_attributes",
+                              'must be a list, and only with mode "strongest"')
+        for position, attribute in enumerate(persons):
+            if attribute not in compared or attribute in attributes:
+                raise ConfigError(f"{path}.person_attributes[{position}]",
+                                  f"{attribute!r} is not compared outside the group")
+        caps.append(WeightCap(name, tuple(attributes), max_weight, mode, tuple(persons)))
     return tuple(caps)
 
 

@@ -111,24 +111,14 @@ def expectation_maximisation(
     must not pass for a match while m is learnt either.
     """
     m = [np.array(x, dtype=float) for x in m]
-    log2_u = [np.log2(x) for x in u]
     voting = active if voting is None else [a and v for a, v in zip(active, voting, strict=True)]
     counts = counts.astype(float)
     share = prior
     done = 0
     for iteration in range(1, iterations + 1):
         done = iteration
-        bits = np.zeros(patterns.shape, dtype=float)
-        for k, use in enumerate(voting):
-            if use:
-                observed = patterns[:, k]
-                present = observed >= 0
-                bits[present, k] = (np.log2(m[k]) - log2_u[k])[observed[present]]
-        if config is not None:
-            apply_weight_caps(bits, config)
-        log_factor = bits.sum(axis=1) * np.log(2.0)
-        log_odds = np.clip(log_factor + np.log(share / (1.0 - share)), -700, 700)
-        posterior = 1.0 / (1.0 + np.exp(-log_odds))
+        bits = pattern_bits(patterns, m, u, voting, config)
+        posterior = _posterior(bits, share)
         weighted = counts * posterior
         new_share = float(np.clip(weighted.sum() / counts.sum(), 1e-9, 1 - 1e-9))
         change = abs(new_share - share)
@@ -137,23 +127,50 @@ def expectation_maximisation(
             for k, use in enumerate(active):
                 if not use:
                     continue
-                observed = patterns[:, k]
-                present = observed >= 0
-                totals = np.bincount(
-                    observed[present], weights=weighted[present], minlength=len(m[k])
-                )
-                if totals.sum() <= 0:
+                updated = _level_shares(patterns[:, k], weighted, len(m[k]))
+                if updated is None:
                     continue
-                # Half a pair per level: a level no match reached so far is rare, not
-                # impossible, and must not veto a link on its own.
-                totals = totals + 0.5
-                updated = np.maximum(totals / totals.sum(), _FLOOR)
-                updated /= updated.sum()
                 change = max(change, float(np.abs(updated - m[k]).max()))
                 m[k] = updated
         if change < tolerance:
             break
     return m, share, done
+
+
+def pattern_bits(patterns, m, u, voting, config=None) -> np.ndarray:
+    """Per-comparison weights (Q, K) of patterns, as ``linkage.scoring`` weighs them (without
+    term frequencies); comparisons that do not vote weigh 0."""
+    bits = np.zeros(patterns.shape, dtype=float)
+    for k, use in enumerate(voting):
+        if use:
+            observed = patterns[:, k]
+            present = observed >= 0
+            bits[present, k] = (np.log2(m[k]) - np.log2(u[k]))[observed[present]]
+    if config is not None:
+        apply_weight_caps(bits, config)
+    return bits
+
+
+def _posterior(bits: np.ndarray, share: float) -> np.ndarray:
+    log_factor = bits.sum(axis=1) * np.log(2.0)
+    log_odds = np.clip(log_factor + np.log(share / (1.0 - share)), -700, 700)
+    return 1.0 / (1.0 + np.exp(-log_odds))
+
+
+def _level_shares(observed: np.ndarray, weights: np.ndarray, size: int,
+                  pseudo: np.ndarray | None = None) -> np.ndarray | None:
+    """The weighted distribution of pairs over the levels of one comparison (None if empty).
+
+    Half a pair per level (or ``pseudo`` counts) is added: a level no pair reached so far is
+    rare, not impossible, and must not veto or force a link on its own.
+    """
+    present = observed >= 0
+    totals = np.bincount(observed[present], weights=weights[present], minlength=size)
+    if totals.sum() <= 0:
+        return None
+    totals = totals + (0.5 if pseudo is None else pseudo)
+    updated = np.maximum(totals / totals.sum(), _FLOOR)
+    return updated / updated.sum()
 
 
 def compress(levels: np.ndarray, extra: np.ndarray | None = None):
@@ -203,36 +220,7 @@ def train(
     u = [u_by_attribute[c.attribute] for c in config.comparisons]
     m_start = [np.array([lv.m for lv in c.levels]) for c in config.comparisons]
     patterns, pattern_masks, counts = compress(levels, masks)
-    sums = [np.zeros(len(c.levels)) for c in config.comparisons]
-    weights = np.zeros(len(config.comparisons))
-    sessions = []
-    # Capped (household) attributes do not vote while m is learnt: a family at one address
-    # agrees on all of them, and would otherwise be taken for one person and teach EM that
-    # different given names and birth dates are normal for a match. Their m is still learnt.
-    capped = {a for cap in config.weight_caps for a in cap.attributes}
-    voting = [c.attribute not in capped for c in config.comparisons]
-    for index, rule in enumerate(config.blocking_rules):
-        if rule.kind != "exact" or not rule.train:
-            continue  # sorted neighbourhoods are mostly non-matches: little to learn from
-        found = (pattern_masks >> index) & 1 == 1
-        if counts[found].sum() < _MIN_SESSION_PAIRS:
-            continue
-        active = [c.attribute not in rule.attributes for c in config.comparisons]
-        m, share, iterations = expectation_maximisation(
-            patterns[found], counts[found], m_start, u, active=active, prior=0.1,
-            iterations=settings.max_em_iterations, tolerance=settings.em_tolerance, config=config,
-            voting=voting,
-        )
-        matches = share * counts[found].sum()
-        for k, use in enumerate(active):
-            if use:
-                sums[k] += m[k] * matches
-                weights[k] += matches
-        sessions.append({"rule": rule.name, "pairs": int(counts[found].sum()),
-                         "iterations": iterations, "match_share": round(share, 6)})
-    m_final = [
-        s / w if w > 0 else start for s, w, start in zip(sums, weights, m_start, strict=True)
-    ]
+    m_final, sessions = _estimate_m(config, patterns, pattern_masks, counts, m_start, u)
     labelled = _refine_with_labels(config, table, m_final, labels)
     # The share of matches among the candidates, with every comparison taking part.
     _, share, _ = expectation_maximisation(
@@ -263,6 +251,46 @@ def train(
     return config.with_parameters(
         version=version, prior_weight=prior, probabilities=probabilities, trained=summary
     )
+
+
+def _estimate_m(config, patterns, pattern_masks, counts, m_start, u):
+    """m by one EM session per exact blocking rule, averaged weighted by the matches found.
+
+    A session leaves out the attributes of its rule: all its pairs agree on them by
+    construction, which says nothing about m.
+    """
+    settings = config.training
+    sums = [np.zeros(len(c.levels)) for c in config.comparisons]
+    weights = np.zeros(len(config.comparisons))
+    sessions = []
+    # Attributes capped to a fixed sum do not vote while m is learnt: that cap stands for "a
+    # household is not a person" and a family would otherwise teach EM that different given
+    # names are normal for a match. Their m is still learnt.
+    capped = {a for cap in config.weight_caps if cap.mode == "sum" for a in cap.attributes}
+    voting = [c.attribute not in capped for c in config.comparisons]
+    for index, rule in enumerate(config.blocking_rules):
+        if rule.kind != "exact" or not rule.train:
+            continue  # sorted neighbourhoods are mostly non-matches: little to learn from
+        found = (pattern_masks >> index) & 1 == 1
+        if counts[found].sum() < _MIN_SESSION_PAIRS:
+            continue
+        active = [c.attribute not in rule.attributes for c in config.comparisons]
+        m, share, iterations = expectation_maximisation(
+            patterns[found], counts[found], m_start, u, active=active, prior=0.1,
+            iterations=settings.max_em_iterations, tolerance=settings.em_tolerance, config=config,
+            voting=voting,
+        )
+        matches = share * counts[found].sum()
+        for k, use in enumerate(active):
+            if use:
+                sums[k] += m[k] * matches
+                weights[k] += matches
+        sessions.append({"rule": rule.name, "pairs": int(counts[found].sum()),
+                         "iterations": iterations, "match_share": round(share, 6)})
+    m_final = [
+        s / w if w > 0 else start for s, w, start in zip(sums, weights, m_start, strict=True)
+    ]
+    return m_final, sessions
 
 
 def _refine_with_labels(

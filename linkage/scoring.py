@@ -114,7 +114,7 @@ def pair_weights(
 
 
 def apply_weight_caps(weights: np.ndarray, config: MatchConfig) -> None:
-    """Scale down, in place, the positive weights of each capped group to its maximum.
+    """Scale down, in place, the positive weights of each capped group (see ``WeightCap``).
 
     ``weights`` is (pairs, K) in bits, columns in the order of ``config.comparisons``. The
     positive weights of a group keep their proportions, so the explanation still shows which
@@ -125,11 +125,21 @@ def apply_weight_caps(weights: np.ndarray, config: MatchConfig) -> None:
         group = weights[:, columns]
         positive = np.where(group > 0, group, 0.0)
         total = positive.sum(axis=1)
-        over = total > cap.max_weight
+        limit = np.full(len(total), cap.max_weight)
+        if cap.mode == "strongest":
+            strongest = positive.max(axis=1, initial=0.0)
+            if cap.person_attributes:
+                persons = [k for k, c in enumerate(config.comparisons)
+                           if c.attribute in cap.person_attributes]
+                misfit = (weights[:, persons] < 0).any(axis=1)
+                limit = np.where(misfit, np.minimum(strongest, limit), strongest)
+            else:
+                limit = np.minimum(limit, strongest)
+        over = total > limit
         if not over.any():
             continue
         scale = np.ones_like(total)
-        scale[over] = cap.max_weight / total[over]
+        scale[over] = limit[over] / total[over]
         weights[:, columns] = np.where(group > 0, group * scale[:, None], group)
 
 

@@ -5,10 +5,11 @@
 
 Synthetic records (``linkage.synthetic``) or a labelled CSV (columns source, source_key, the
 canonical attributes and ``cluster`` = truth) are standardised, then matched: block, compare,
-train (u from random pairs, m by EM; the truth is never used), score, and auto-link entities
-(connected components of the pairs at or above the auto-link threshold). Prints seconds per
-phase, peak memory, pairs completeness, candidate pairs and pairwise precision / recall / F1 of
-the entities; the last line is JSON.
+train (u from random pairs, m by EM; the truth is never used), score, and cluster the pairs at
+or above the auto-link threshold into entities with ``linkage.cluster.cluster_pairs``, the
+clustering the hub uses (it refuses chains through weak links). Prints seconds per phase, peak
+memory, pairs completeness, candidate pairs and pairwise precision / recall / F1 of the
+entities (``linkage.evaluate.pairwise_metrics``); the last line is JSON.
 """
 
 from __future__ import annotations
@@ -22,14 +23,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from linkage.cluster import ClusterSettings, cluster_pairs  # noqa: E402
 from linkage.config import load_config  # noqa: E402
+from linkage.evaluate import pairwise_metrics  # noqa: E402
 from linkage.pipeline import link_frame, standardise_frame  # noqa: E402
 
 
@@ -54,24 +55,23 @@ def pairs_of_clusters(labels: np.ndarray) -> int:
     return int((counts * (counts - 1) // 2).sum())
 
 
-def entity_labels(size: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Connected components of the auto-link graph: one entity label per record."""
-    graph = coo_matrix((np.ones(len(left)), (left, right)), shape=(size, size))
-    return connected_components(graph, directed=False)[1]
+def entity_labels(size: int, pairs: pd.DataFrame, auto_link_threshold: float) -> np.ndarray:
+    """Entities as the hub forms them: ``cluster_pairs`` over the pairs (by row position)."""
+    positions = pd.DataFrame({"left": pairs.attrs["left_position"],
+                              "right": pairs.attrs["right_position"],
+                              "weight": pairs["weight"].to_numpy()})
+    clusters = cluster_pairs(range(size), positions,
+                             ClusterSettings(auto_link_threshold=auto_link_threshold))
+    return np.fromiter((clusters.labels[i] for i in range(size)), dtype=np.int64, count=size)
 
 
 def pairwise_scores(truth: np.ndarray, predicted: np.ndarray) -> dict:
     """Pairwise precision, recall and F1 of predicted entities against true clusters."""
-    true_pairs = pairs_of_clusters(truth)
-    predicted_pairs = pairs_of_clusters(predicted)
-    # Pairs in the same true cluster AND the same entity: count by the combined label.
-    truth_codes = pd.factorize(pd.Series(truth))[0].astype(np.int64)
-    both = pairs_of_clusters(truth_codes * (int(predicted.max(initial=0)) + 1) + predicted)
-    precision = both / predicted_pairs if predicted_pairs else 1.0
-    recall = both / true_pairs if true_pairs else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"true_pairs": true_pairs, "linked_pairs": predicted_pairs, "precision": precision,
-            "recall": recall, "f1": f1}
+    metrics = pairwise_metrics(dict(enumerate(truth.tolist())),
+                               dict(enumerate(predicted.tolist())))
+    return {"true_pairs": metrics.true_positives + metrics.false_negatives,
+            "linked_pairs": metrics.true_positives + metrics.false_positives,
+            "precision": metrics.precision, "recall": metrics.recall, "f1": metrics.f1}
 
 
 def run_benchmark(*, records: int = 200_000, seed: int = 1, csv: str | None = None,
@@ -96,7 +96,7 @@ def run_benchmark(*, records: int = 200_000, seed: int = 1, csv: str | None = No
     pairs = result.pairs
     left, right = pairs.attrs["left_position"], pairs.attrs["right_position"]
     linked = pairs["weight"].to_numpy() >= result.config.auto_link_threshold
-    labels = entity_labels(len(frame), left[linked], right[linked])
+    labels = entity_labels(len(frame), pairs, result.config.auto_link_threshold)
     timings["entities"] = time.perf_counter() - started
     timings["match_total"] += timings["entities"]
 

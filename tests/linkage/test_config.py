@@ -101,7 +101,7 @@ def test_level_rejects_probabilities_that_give_an_infinite_weight():
 def test_shipped_configuration_loads_and_is_sane():
     config = load_config()
 
-    assert config.version == "default-v2"
+    assert config.version == "default-v3"
     assert config.prior_weight == pytest.approx(math.log2(1 / 10_000), abs=0.1)
     assert config.review_threshold < config.auto_link_threshold
     assert config.max_block_size == 500
@@ -378,6 +378,17 @@ def test_a_distance_level_that_can_never_be_reached_is_rejected():
             lambda d: d.update(weight_caps=[{"name": "x", "attributes": ["email", "given_name"],
                                              "max_weight": 0}]),
             "weight_caps[0].max_weight: must be positive",
+        ),
+        (
+            lambda d: d.update(weight_caps=[{"name": "x", "attributes": ["email", "given_name"],
+                                             "max_weight": 3, "mode": "average"}]),
+            "weight_caps[0].mode: must be one of",
+        ),
+        (
+            lambda d: d.update(weight_caps=[{"name": "x", "attributes": ["email", "given_name"],
+                                             "max_weight": 3, "mode": "strongest",
+                                             "person_attributes": ["email"]}]),
+            "weight_caps[0].person_attributes[0]: 'email' is not compared outside the group",
         ),
         (lambda d: d.update(placeholders={"email": "x"}), "placeholders.email: must be a list"),
         (lambda d: d.update(training={"seed": -1}), "training.seed: must be an integer >= 0"),

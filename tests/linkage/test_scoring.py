@@ -219,14 +219,25 @@ def test_score_many_equals_score_pair_for_each_candidate(config):
     assert score_many(OLIVIA, [], config) == []
 
 
-def test_household_weights_are_capped_together(config):
-    household = pick(OLIVIA, "address_line", "locality", "postcode", "phone")
+def test_one_address_counts_as_its_strongest_field(config):
+    household = pick(OLIVIA, "address_line", "locality", "postcode")
     score = score_pair(household, household, config)
 
-    capped = [a.weight for a in score.attributes if a.attribute in HOUSEHOLD]
     cap = next(c for c in config.weight_caps if c.name == "household")
+    capped = [a.weight for a in score.attributes if a.attribute in cap.attributes]
+    strongest = max(weight_of(config, a, "exact") for a in household)
+    assert sum(capped) == pytest.approx(strongest)
+    assert all(a.weight > 0 for a in score.attributes if a.attribute in household)
+
+
+def test_a_shared_address_counts_little_when_the_given_name_disagrees(config):
+    household = pick(OLIVIA, "address_line", "locality", "postcode", given_name="olivia")
+    sibling = {**household, "given_name": "sophie"}
+    score = score_pair(household, sibling, config)
+
+    cap = next(c for c in config.weight_caps if c.name == "household")
+    capped = [a.weight for a in score.attributes if a.attribute in cap.attributes]
     assert sum(capped) == pytest.approx(cap.max_weight)
-    assert all(w > 0 for w in capped)
 
 
 def test_explanation_is_json_safe_and_holds_levels_and_weights_only(config):

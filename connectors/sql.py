@@ -1,0 +1,291 @@
+"""The SQL connector, on psycopg 3 (PostgreSQL).
+
+Every value travels as a query parameter and every configured name (table, columns) is quoted as
+an identifier by ``psycopg.sql``, so no setting can inject SQL. Reads and erasures use separate
+connections from separate DSNs: the read role should hold only SELECT, and the read session is
+also marked read-only, so a sync can never write. An erase through a role that may not write
+comes back as an error result, never as a success.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from connectors.base import (
+    Change,
+    ChangePage,
+    Connector,
+    ConnectorError,
+    EraseResult,
+    FetchResult,
+    HealthResult,
+    Setting,
+)
+from connectors.registry import register
+
+ConnectionFactory = Callable[[str], psycopg.Connection]
+_PLACEHOLDER = "%(key)s"
+
+
+def _default_connection_factory(conninfo: str) -> psycopg.Connection:
+    return psycopg.connect(conninfo)
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready value, so callers get plain data whatever the column type."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    if isinstance(value, memoryview | bytes):
+        return bytes(value).hex()
+    return value
+
+
+def _error_code(exc: psycopg.Error) -> str:
+    # Database messages can quote row values ("Key (email)=(...)"), so only the class and
+    # SQLSTATE leave this module.
+    return f"{type(exc).__name__} (SQLSTATE {exc.sqlstate or 'unknown'})"
+
+
+@register("sql")
+class SqlConnector(Connector):
+    """A PostgreSQL system of record read through one role and erased through another."""
+
+    capabilities = frozenset({"fetch", "list_changes", "export", "erase", "health"})
+    settings_schema = (
+        Setting("dsn_env", required=True, secret=True,
+                help="environment variable holding the read-only DSN"),
+        Setting("erase_dsn_env", secret=True,
+                help="environment variable holding the DSN of the role allowed to erase"),
+        Setting("table", required=True, help="table or view, optionally schema-qualified"),
+        Setting("key_column", required=True),
+        Setting("updated_at_column", help="required to list changes"),
+        Setting("version_column", help="integer row version"),
+        Setting("deleted_column", help="boolean soft-delete flag"),
+        Setting("erase_statement",
+                help="parameterised DELETE (delete) or UPDATE (anonymise) using %(key)s; "
+                     "for delete, the default removes the row by key"),
+        Setting("page_size", type=int, default=500),
+        Setting("statement_timeout_ms", type=int, default=10000),
+    )
+
+    def __init__(self, settings: Mapping[str, Any], *, environ: Mapping[str, str] | None = None,
+                 connection_factory: ConnectionFactory | None = None):
+        super().__init__(settings, environ=environ)
+        self.connect = connection_factory or _default_connection_factory
+        self.read_dsn = self.secret("dsn_env")
+        self.erase_dsn = self.secret("erase_dsn_env")
+        s = self.settings
+        self.table = sql.Identifier(*s["table"].split("."))
+        self.key = sql.Identifier(s["key_column"])
+
+    @classmethod
+    def _check_combination(cls, settings):
+        problems = []
+        if settings["page_size"] < 1:
+            problems.append(("page_size", "must be at least 1"))
+        if settings["table"].count(".") > 1 or "" in settings["table"].split("."):
+            problems.append(("table", "expected 'table' or 'schema.table'"))
+        policy, statement = settings["erase_policy"], settings["erase_statement"]
+        if policy != "retain" and not settings["erase_dsn_env"]:
+            problems.append(("erase_dsn_env", f"required when erase_policy is {policy}"))
+        if policy == "anonymise" and not statement:
+            problems.append(("erase_statement", "an UPDATE is required to anonymise"))
+        if statement:
+            verb = {"delete": "DELETE", "anonymise": "UPDATE"}.get(policy)
+            if verb and not statement.lstrip().upper().startswith(verb):
+                problems.append(("erase_statement", f"must be a {verb} for erase_policy {policy}"))
+            if _PLACEHOLDER not in statement:
+                problems.append(("erase_statement", f"must use the parameter {_PLACEHOLDER}"))
+            if ";" in statement.rstrip().rstrip(";"):
+                problems.append(("erase_statement", "must be a single statement"))
+            if re.search(r"%\((?!key\))", statement):
+                problems.append(("erase_statement", f"{_PLACEHOLDER} is the only parameter"))
+        return problems
+
+    # -- connections ----------------------------------------------------------------------------
+
+    def _read_connection(self) -> psycopg.Connection:
+        conn = self.connect(self.read_dsn)
+        try:
+            # Belt and braces next to a SELECT-only role: the session itself refuses writes.
+            conn.read_only = True
+            self._set_timeout(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _set_timeout(self, conn: psycopg.Connection) -> None:
+        conn.execute("SELECT set_config('statement_timeout', %s, false)",
+                     [str(self.settings["statement_timeout_ms"])])
+
+    def _select(self, columns: sql.Composable) -> sql.Composed:
+        return sql.SQL("SELECT {} FROM {}").format(columns, self.table)
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def _fetch_rows(self, keys: Sequence[str]) -> list[FetchResult]:
+        query = self._select(sql.SQL("*")) + sql.SQL(" WHERE {} = %s").format(self.key)
+        try:
+            with self._read_connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+                results = []
+                for key in keys:
+                    # One indexed lookup per key; key lists are short (one golden ID's records)
+                    # and this keeps the key column's own type instead of casting to text.
+                    cur.execute(query, [str(key)])
+                    row = cur.fetchone()
+                    if row is None:
+                        results.append(FetchResult(str(key), "not_found"))
+                    else:
+                        record = {name: _plain(value) for name, value in row.items()}
+                        results.append(FetchResult(str(key), "ok", record=record))
+                return results
+        except psycopg.errors.QueryCanceled as exc:
+            return [FetchResult(str(key), "timeout", error=_error_code(exc)) for key in keys]
+        except psycopg.Error as exc:
+            return [FetchResult(str(key), "error", error=_error_code(exc)) for key in keys]
+
+    def fetch_many(self, keys: Sequence[str]) -> list[FetchResult]:
+        """The whole row for each key (``SELECT *``), one result per key in order."""
+        return self._fetch_rows(keys) if keys else []
+
+    def export(self, key: str) -> FetchResult:
+        """The whole row for one key, for a data-subject access request."""
+        return self._fetch_rows([key])[0]
+
+    def list_changes(self, since_cursor: str | None = None) -> Iterator[ChangePage]:
+        """Keyset pages ordered by (updated-at, key), from after ``since_cursor``.
+
+        The cursor is the last row's (updated-at, key) as JSON, so resuming never skips a row
+        that shares an updated-at with the previous page's last one.
+        """
+        s = self.settings
+        if not s["updated_at_column"]:
+            raise ConnectorError("list_changes needs updated_at_column")
+        updated = sql.Identifier(s["updated_at_column"])
+        names = [s["key_column"], s["updated_at_column"]]
+        names += [name for name in (s["version_column"], s["deleted_column"]) if name]
+        names += [name for name in self.mapping.source_fields() if name not in names]
+        columns = sql.SQL(", ").join(sql.Identifier(name) for name in names)
+        position = self._decode_cursor(since_cursor)
+        try:
+            with self._read_connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+                while True:
+                    query = self._select(columns)
+                    params: list[Any] = []
+                    if position is not None:
+                        query += sql.SQL(" WHERE ({}, {}) > (%s, %s)").format(updated, self.key)
+                        params += position
+                    query += sql.SQL(" ORDER BY {}, {} LIMIT %s").format(updated, self.key)
+                    cur.execute(query, [*params, s["page_size"]])
+                    rows = cur.fetchall()
+                    if not rows:
+                        return
+                    last = rows[-1]
+                    position = [last[s["updated_at_column"]], last[s["key_column"]]]
+                    yield ChangePage([self._change(row) for row in rows],
+                                     self._encode_cursor(position))
+                    if len(rows) < s["page_size"]:
+                        return
+        except psycopg.Error as exc:
+            raise ConnectorError(f"list changes from {s['table']}: {_error_code(exc)}") from None
+
+    def _change(self, row: Mapping[str, Any]) -> Change:
+        s = self.settings
+        version = row[s["version_column"]] if s["version_column"] else None
+        return Change(
+            key=str(row[s["key_column"]]),
+            attributes=self.mapping.apply(row),
+            version=None if version is None else int(version),
+            updated_at=row[s["updated_at_column"]],
+            deleted=bool(row[s["deleted_column"]]) if s["deleted_column"] else False,
+        )
+
+    @staticmethod
+    def _encode_cursor(position: list[Any]) -> str:
+        updated_at, key = position
+        kind = "datetime" if isinstance(updated_at, datetime) else "value"
+        return json.dumps([kind, _plain(updated_at), _plain(key)])
+
+    @staticmethod
+    def _decode_cursor(cursor: str | None) -> list[Any] | None:
+        if cursor is None:
+            return None
+        try:
+            kind, updated_at, key = json.loads(cursor)
+            if kind == "datetime":
+                updated_at = datetime.fromisoformat(updated_at)
+        except (TypeError, ValueError):
+            raise ConnectorError("unreadable cursor for this SQL source") from None
+        return [updated_at, key]
+
+    # -- erasure --------------------------------------------------------------------------------
+
+    def erase(self, key: str) -> EraseResult:
+        """Run the configured DELETE or UPDATE for one key through the erase connection.
+
+        Zero rows for a record that exists is an error (a wrong statement or a role without
+        rights must not pass for success); more than one row is rolled back as an error,
+        because one key is one record and anything else means the statement is wrong.
+        """
+        self.refuse_retained_erasure(key)
+        existing = self._fetch_rows([key])[0]
+        if existing.status == "not_found":
+            return EraseResult(key, "not_found")
+        if existing.status != "ok":
+            return EraseResult(key, "error", error=f"existence check: {existing.error}")
+        statement = self.settings["erase_statement"]
+        query: sql.Composable = (
+            sql.SQL(statement) if statement
+            else sql.SQL("DELETE FROM {} WHERE {} = %(key)s").format(self.table, self.key)
+        )
+        try:
+            with self.connect(self.erase_dsn) as conn:
+                self._set_timeout(conn)  # inside the with block, so a failure still closes
+                with conn.transaction(), conn.cursor() as cur:
+                    cur.execute(query, {"key": str(key)})
+                    rows = cur.rowcount
+                    if rows != 1:
+                        raise _WrongRowCount(rows)  # leaving the block rolls the erase back
+        except _WrongRowCount as exc:
+            return EraseResult(key, "error", rows=0,
+                               error=f"erase statement affected {exc.rows} rows for key {key}; "
+                                     "rolled back")
+        except psycopg.Error as exc:
+            return EraseResult(key, "error", error=f"erase failed: {_error_code(exc)}")
+        outcome = "deleted" if self.erase_policy == "delete" else "anonymised"
+        return EraseResult(key, outcome, rows=rows)
+
+    def health(self) -> HealthResult:
+        """``SELECT 1`` through the read connection."""
+        started = datetime.now()
+        try:
+            with self._read_connection() as conn:
+                conn.execute("SELECT 1")
+        except psycopg.Error as exc:
+            return HealthResult(False, _error_code(exc), _ms_since(started))
+        return HealthResult(True, "ok", _ms_since(started))
+
+
+class _WrongRowCount(Exception):
+    """Raised inside the erase transaction so that leaving the block rolls it back."""
+
+    def __init__(self, rows: int):
+        super().__init__(rows)
+        self.rows = rows
+
+
+def _ms_since(started: datetime) -> float:
+    return (datetime.now() - started).total_seconds() * 1000
