@@ -4,19 +4,7 @@ import pytest
 
 from linkage.blocking import apply_transform, blocking_keys, candidate_pairs
 from linkage.config import load_config, parse_config
-
-OLIVIA = {
-    "given_name": "olivia",
-    "family_name": "bennett",
-    "birth_date": "1988-04-12",
-    "email": "olivia.bennett@example.com",
-    "phone": "+441632960123",
-    "address_line": "12 acacia avenue",
-    "locality": "leeds",
-    "postcode": "LS11AB",
-    "country": "GB",
-    "national_id": "QQ123456C",
-}
+from tests.linkage.samples import OLIVIA, ONE_TYPO_CASES
 
 
 def config_with_rules(*rules, max_block_size=50):
@@ -167,17 +155,7 @@ def test_separator_inside_a_value_is_escaped_so_keys_cannot_collide():
 
 @pytest.mark.parametrize(
     ("attribute", "typo"),
-    [
-        ("given_name", "olivai"),
-        ("family_name", "pennett"),
-        ("birth_date", "1988-04-21"),
-        ("email", "olivia.benett@example.com"),
-        ("phone", "+441632960132"),
-        ("postcode", "LS11AD"),
-        ("national_id", "QQ123465C"),
-        ("address_line", "12 acacia av"),
-        ("locality", "leds"),
-    ],
+    ONE_TYPO_CASES,
 )
 def test_a_duplicate_with_one_typo_in_any_field_still_shares_a_shipped_key(attribute, typo):
     config = load_config()

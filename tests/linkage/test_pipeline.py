@@ -12,19 +12,7 @@ from linkage.pipeline import LEVEL_PREFIX, link_frame, standardise_frame
 from linkage.scoring import score_many, score_pair
 from linkage.standardise import standardise_record
 from linkage.synthetic import generate_records_dataframe
-
-OLIVIA = {
-    "given_name": "olivia",
-    "family_name": "bennett",
-    "birth_date": "1988-04-12",
-    "email": "olivia.bennett@example.com",
-    "phone": "+441632960123",
-    "address_line": "12 acacia avenue",
-    "locality": "leeds",
-    "postcode": "LS11AB",
-    "country": "GB",
-    "national_id": "QQ123456C",
-}
+from tests.linkage.samples import OLIVIA, ONE_TYPO_CASES
 
 
 @pytest.fixture(scope="module")
@@ -98,17 +86,7 @@ def test_score_many_agrees_with_the_batch_weighting_on_random_pairs(batch, frame
 
 @pytest.mark.parametrize(
     ("attribute", "typo"),
-    [
-        ("given_name", "olivai"),
-        ("family_name", "pennett"),
-        ("birth_date", "1988-04-21"),
-        ("email", "olivia.benett@example.com"),
-        ("phone", "+441632960132"),
-        ("postcode", "LS11AD"),
-        ("national_id", "QQ123465C"),
-        ("address_line", "12 acacia av"),
-        ("locality", "leds"),
-    ],
+    ONE_TYPO_CASES,
 )
 def test_batch_blocking_finds_a_duplicate_with_one_typo_in_any_field(frame, attribute, typo):
     config = load_config()

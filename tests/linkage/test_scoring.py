@@ -16,19 +16,8 @@ from linkage.scoring import (
     score_many,
     score_pair,
 )
+from tests.linkage.samples import OLIVIA
 
-OLIVIA = {
-    "given_name": "olivia",
-    "family_name": "bennett",
-    "birth_date": "1988-04-12",
-    "email": "olivia.bennett@example.com",
-    "phone": "+441632960123",
-    "address_line": "12 acacia avenue",
-    "locality": "leeds",
-    "postcode": "LS11AB",
-    "country": "GB",
-    "national_id": "QQ123456C",
-}
 HOUSEHOLD = ("address_line", "locality", "postcode", "phone")
 
 
