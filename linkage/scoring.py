@@ -5,21 +5,25 @@ reached (0 when the value is missing on either side). On the exact level of an a
 a term-frequency adjustment, u is replaced by the frequency of the agreed value, so agreeing on
 a rare name weighs more than on a common one.
 
-``pair_weights`` does this for arrays of pairs (the batch pipeline); ``score_many`` and
-``score_pair`` run the very same code on a table of one record and its candidates (the hub's
-real-time path), so both paths give a pair the same levels and weights, bit for bit.
+``pair_weights`` does this for arrays of pairs (the batch pipeline). ``score_many`` and
+``score_pair`` (the hub's real-time path) put a few candidates on their levels with the scalar
+tests of ``linkage.scalar`` (the numpy set-up costs milliseconds per call) and many with the
+batch code; either way the weights come from ``pair_weights``, so both paths give a pair the
+same levels and weights, bit for bit.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from linkage import scalar
 from linkage.comparisons import MISSING, RecordTable, comparison_matrix
 from linkage.config import EXACT_TEST, MISSING_LEVEL, Comparison, MatchConfig
-from linkage.frequencies import FrequencySource, frequencies_of
+from linkage.frequencies import FrequencySource, TermFrequencies, frequencies_of
 
 Record = Mapping[str, str | None]
 
@@ -34,6 +38,10 @@ __all__ = [
     "score_many",
     "score_pair",
 ]
+
+# Up to this many candidates the scalar tests beat the vectorised ones (whose fixed cost is
+# milliseconds); past it numpy's per-pair speed wins. Both give identical levels.
+SCALAR_MAX_CANDIDATES = 200
 
 
 @dataclass(frozen=True)
@@ -181,28 +189,125 @@ def score_many(
     """
     if not candidates:
         return []
-    table = RecordTable.from_records([record, *candidates], config.attributes)
-    left = np.zeros(len(candidates), dtype=np.int64)
-    right = np.arange(1, len(candidates) + 1, dtype=np.int64)
-    levels = comparison_matrix(config, table, left, right)
-    weights = pair_weights(config, levels, table, left, right, frequencies)
+    prebuilt = _attribute_scores(config)
+    if len(candidates) <= SCALAR_MAX_CANDIDATES:
+        level_rows = scalar.levels_of(record, candidates, config)
+        weights, base_rows = _small_weights(config, level_rows, record, prebuilt, frequencies)
+    else:
+        table = RecordTable.from_records([record, *candidates], config.attributes)
+        left = np.zeros(len(candidates), dtype=np.int64)
+        right = np.arange(1, len(candidates) + 1, dtype=np.int64)
+        levels = comparison_matrix(config, table, left, right)
+        weights = pair_weights(config, levels, table, left, right, frequencies)
+        level_rows, base_rows = levels.tolist(), None
     totals = config.prior_weight + weights.sum(axis=1)
-    names = [
-        [level.name for level in comparison.levels] + [MISSING_LEVEL]
-        for comparison in config.comparisons
-    ]
+    # One numpy call for all rows rather than one per row (microseconds each); elementwise, so
+    # each probability is the one match_probability(total) gives.
+    probabilities = np.atleast_1d(match_probability(totals)).tolist()
+    # Python floats: numpy scalars are slow to index and build.
+    weight_rows, total_rows = weights.tolist(), totals.tolist()
     scores = []
-    for row, total in enumerate(totals.tolist()):
-        attributes = tuple(
-            AttributeScore(comparison.attribute, names[k][levels[row, k]], float(weights[row, k]))
-            for k, comparison in enumerate(config.comparisons)
-        )
+    for row, (level_row, weight_row) in enumerate(zip(level_rows, weight_rows, strict=True)):
+        if base_rows is not None and weight_row == base_rows[row]:
+            # No adjustment or cap touched the row: every attribute is its level's shared score.
+            # (== cannot confuse 0.0 with -0.0 here: no weight computation yields -0.0.)
+            attributes = tuple(per[level] for per, level in zip(prebuilt, level_row, strict=True))
+        else:
+            attributes = tuple(
+                _attribute_score(per[level], weight)
+                for per, level, weight in zip(prebuilt, level_row, weight_row, strict=True)
+            )
         scores.append(
             PairScore(
-                total, match_probability(total), attributes, config.prior_weight, config.version
+                total_rows[row], probabilities[row], attributes, config.prior_weight,
+                config.version,
             )
         )
     return scores
+
+
+def _small_weights(
+    config: MatchConfig,
+    level_rows: list[list[int]],
+    record: Record,
+    prebuilt: list[list[AttributeScore]],
+    frequencies: FrequencySource | None,
+) -> tuple[np.ndarray, list[list[float]]]:
+    """``pair_weights`` for a record and a few candidates, and the unadjusted weight rows.
+
+    The level weights are copied from Python lists instead of numpy lookups (a copy, no
+    arithmetic, so the same floats); the term-frequency adjustment and the caps are the very
+    functions ``pair_weights`` calls, so every float operation is the same.
+    """
+    base_rows = [[per[level].weight for per, level in zip(prebuilt, row, strict=True)]
+                 for row in level_rows]
+    weights = np.array(base_rows, dtype=np.float64).reshape(len(level_rows), len(prebuilt))
+    if frequencies is not None:
+        adjusted = [c for c in config.comparisons if c.term_frequency is not None]
+        if adjusted:
+            levels = np.array(level_rows, dtype=np.int8).reshape(weights.shape)
+            # The adjustment looks up the left value of each pair, here always the record's:
+            # a one-row table of it gives the same frequencies as a table of all the records.
+            table = RecordTable.from_records([record], [c.attribute for c in adjusted])
+            left = np.zeros(len(level_rows), dtype=np.int64)
+            if type(frequencies) is TermFrequencies:
+                frequencies = _OneByOne(frequencies)
+            for k, comparison in enumerate(config.comparisons):
+                if comparison.term_frequency is not None:
+                    _adjust_exact(weights[:, k], levels[:, k], comparison, table, left, frequencies)
+    apply_weight_caps(weights, config)
+    return weights, base_rows
+
+
+class _OneByOne:
+    """A TermFrequencies looked up value by value, for the one value the real-time path needs.
+
+    ``TermFrequencies.frequencies`` builds a pandas Index per call (~0.1 ms); ``frequency`` is a
+    dict-like lookup. Both divide the same float64 count by the same float64 total, so the
+    frequencies are identical; only exactly TermFrequencies is wrapped, since another source's
+    two methods need not agree.
+    """
+
+    def __init__(self, source: TermFrequencies) -> None:
+        self._source = source
+
+    def frequencies(self, attribute: str, values: np.ndarray) -> np.ndarray:
+        """``frequency`` of each value, NaN where unknown (as ``TermFrequencies.frequencies``)."""
+        found = (self._source.frequency(attribute, value) for value in values)
+        return np.fromiter((np.nan if f is None else f for f in found), np.float64, len(values))
+
+
+def _attribute_score(unadjusted: AttributeScore, weight: float) -> AttributeScore:
+    """``unadjusted`` itself when ``weight`` is bitwise its weight, else a new AttributeScore.
+
+    AttributeScores are immutable, so sharing one per (attribute, level) is safe and saves
+    building a frozen dataclass per attribute per candidate. Zeros are told apart by sign, so
+    a -0.0 is never replaced by a 0.0.
+    """
+    known = unadjusted.weight
+    if weight == known and (weight or math.copysign(1.0, weight) == math.copysign(1.0, known)):
+        return unadjusted
+    return AttributeScore(unadjusted.attribute, unadjusted.level, weight)
+
+
+# Per configuration (by id, with the config kept to detect a recycled id): per comparison, an
+# AttributeScore per level index with the level's own weight; index -1 is "missing".
+_PREBUILT: dict[int, tuple[MatchConfig, list[list[AttributeScore]]]] = {}
+
+
+def _attribute_scores(config: MatchConfig) -> list[list[AttributeScore]]:
+    entry = _PREBUILT.get(id(config))
+    if entry is None or entry[0] is not config:
+        if len(_PREBUILT) >= 16:
+            _PREBUILT.clear()  # few configurations live in one process; recomputing is cheap
+        prebuilt = [
+            [AttributeScore(c.attribute, level.name, float(level.weight)) for level in c.levels]
+            + [AttributeScore(c.attribute, MISSING_LEVEL, 0.0)]
+            for c in config.comparisons
+        ]
+        entry = (config, prebuilt)
+        _PREBUILT[id(config)] = entry
+    return entry[1]
 
 
 def score_pair(

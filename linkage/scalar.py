@@ -1,0 +1,380 @@
+"""Scalar comparisons: the level of one record pair, in plain Python, for the real-time path.
+
+``linkage.comparisons`` puts many pairs on their levels at once with numpy; for one record
+against a handful of candidates its fixed cost (tables, factorisation, ``cpdist`` set-up) is
+milliseconds. This module runs the same level tests pair by pair instead. Every test here
+mirrors one of ``linkage.comparisons._TESTS`` and reads the same features of
+``linkage.features`` (cached per value), so a pair reaches the same level either way; the
+tests in ``tests/linkage/test_scalar.py`` check that on thousands of pairs.
+
+A configuration is compiled once (cached per config) into, per comparison, one binder per level
+test; ``levels_of`` binds them to the record's values once per call and runs the bound checks on
+each candidate, with ``MISSING`` where a value is absent on either side.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+
+import numpy as np
+from rapidfuzz.distance import JaroWinkler, Levenshtein
+
+from linkage import features
+from linkage.config import ELSE_TEST, EXACT_TEST, Comparison, Level, MatchConfig
+
+MISSING = -1  # as linkage.comparisons.MISSING: the attribute is absent on either side
+
+Record = Mapping[str, str | None]
+# A level test is bound to the record's (left) value once per call, which is when the features
+# of that side are computed and tests that cannot pass for it are dropped:
+# Binder(left value, left record) -> Check, or None when no right value could pass;
+# Check(right value, right record) -> passed. Values are present (truthy); the records are
+# there for tests reading another attribute (swapped).
+Check = Callable[[str, Record], bool]
+Binder = Callable[[str, Record], Check | None]
+Compiled = tuple[str, bool, tuple[tuple[int, Binder], ...], int]
+
+__all__ = ["MISSING", "compile_config", "level_functions", "level_vector", "levels_of"]
+
+# Per-value features are pure, so caching them is safe; a hub process sees the same names,
+# emails and dates again and again. Sized like the standardisers' caches.
+_CACHE = 65_536
+_cached = lru_cache(maxsize=_CACHE)
+_canonical_email = _cached(features.canonical_email)
+_email_local_part = _cached(features.email_local_part)
+_phone_digits = _cached(features.phone_digits)
+_nickname_group = _cached(features.nickname_group)
+_tokens = _cached(features.tokens)
+_date_parts = _cached(features.date_parts)
+
+_DATE_WIDTH = 10  # characters of a written date compared by one_character, as the batch path
+
+
+@lru_cache(maxsize=_CACHE)
+def _padded(value: str) -> int:
+    """The batch path's 10 bytes of a written date, as one integer (to XOR two of them).
+
+    Exactly those bytes: non-Latin-1 characters all become "?", so two different ones compare
+    equal there, and must here too.
+    """
+    raw = value[:_DATE_WIDTH].ljust(_DATE_WIDTH, "\0").encode("latin-1", "replace")
+    return int.from_bytes(raw, "big")
+
+
+def _one_byte(difference: int) -> bool:
+    """Whether the XOR of two padded dates is non-zero in exactly one byte."""
+    if not difference:
+        return False
+    lowest = ((difference & -difference).bit_length() - 1) // 8 * 8
+    return difference >> lowest < 256
+
+
+def _float32_boundary(threshold: float) -> float:
+    """The smallest double s with float32(s) >= threshold, for a similarity in [0, 1].
+
+    ``cpdist`` returns Jaro–Winkler similarities as float32 and the batch path compares that
+    rounded value with the threshold. Rounding is monotonic, so comparing the unrounded double
+    with this boundary gives the very same answer without rounding every similarity.
+    """
+    if _rounded(0.0) >= threshold:
+        return -math.inf
+    if _rounded(1.0) < threshold:
+        return math.inf
+    # Positive doubles sort like their bit patterns: bisect on those.
+    low, high = _bits(0.0), _bits(1.0)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if _rounded(_double(middle)) >= threshold:
+            high = middle
+        else:
+            low = middle
+    return _double(high)
+
+
+def _rounded(value: float) -> float:
+    # Back to a Python float: numpy would compare a float32 with the threshold in float32
+    # (NEP 50), while the batch path compares in float64.
+    return float(np.float32(value))
+
+
+def _bits(value: float) -> int:
+    return struct.unpack("<Q", struct.pack("<d", value))[0]
+
+
+def _double(bits: int) -> float:
+    return struct.unpack("<d", struct.pack("<Q", bits))[0]
+
+
+# --- level tests: (comparison, level) -> Binder ----------------------------------------------
+
+
+def _strings(comparison: Comparison) -> Callable[[str], str]:
+    """What the similarity tests compare: canonical emails, phone digits or the value."""
+    if comparison.method == "email":
+        return _canonical_email
+    if comparison.method == "phone":
+        return _phone_digits
+    return str
+
+
+def _jaro_winkler(comparison: Comparison, level: Level) -> Binder:
+    boundary = _float32_boundary(level.threshold)
+    strings = _strings(comparison)
+    similarity = JaroWinkler.normalized_similarity
+
+    def bind(a, ra):
+        mine = strings(a)
+        return lambda b, rb: similarity(mine, strings(b)) >= boundary
+
+    return bind
+
+
+def _levenshtein(comparison: Comparison, level: Level) -> Binder:
+    # The same cutoff as the batch path; any distance past it only has to exceed max_distance.
+    cutoff = max(lv.max_distance or 0 for lv in comparison.levels)
+    max_distance = level.max_distance
+    strings = _strings(comparison)
+    distance = Levenshtein.distance
+
+    def bind(a, ra):
+        mine = strings(a)
+        return lambda b, rb: distance(mine, strings(b), score_cutoff=cutoff) <= max_distance
+
+    return bind
+
+
+def _feature_equal(feature: Callable[[str], str]) -> Binder:
+    """Both values have the feature ("" means none) and it is the same."""
+
+    def bind(a, ra):
+        mine = feature(a)
+        if not mine:
+            return None
+        return lambda b, rb: feature(b) == mine
+
+    return bind
+
+
+def _phonetic(comparison: Comparison, level: Level) -> Binder:
+    algorithm = level.algorithm
+    return _feature_equal(_cached(lambda v: features.phonetic_code(v, algorithm)))
+
+
+def _nickname(comparison: Comparison, level: Level) -> Binder:
+    def bind(a, ra):
+        mine = _nickname_group(a)
+        # Empty groups (unknown names) never intersect anything, as in the batch path.
+        if not mine:
+            return None
+        return lambda b, rb: not mine.isdisjoint(_nickname_group(b))
+
+    return bind
+
+
+def _initial(comparison: Comparison, level: Level) -> Binder:
+    def bind(a, ra):
+        first = a[0]
+        if len(a) == 1:
+            return lambda b, rb: b[0] == first
+        return lambda b, rb: len(b) == 1 and b[0] == first
+
+    return bind
+
+
+def _token(comparison: Comparison, level: Level) -> Binder:
+    # One name must hold all words of the other, and at least one must have several words.
+    def bind(a, ra):
+        mine = _tokens(a)
+        if len(mine) > 1:
+
+            def nested(b, rb):
+                theirs = _tokens(b)
+                return bool(theirs) and (mine <= theirs or theirs <= mine)
+
+            return nested
+        if not mine:
+            return None
+
+        def nested_in_longer(b, rb):
+            theirs = _tokens(b)
+            return len(theirs) > 1 and mine <= theirs
+
+        return nested_in_longer
+
+    return bind
+
+
+def _swapped(comparison: Comparison, level: Level) -> Binder:
+    other = level.other
+
+    def bind(a, ra):
+        mine = ra.get(other)
+        # An empty other value is missing, like None: the batch table codes both as absent.
+        if not mine:
+            return None
+        return lambda b, rb: b == mine and rb.get(other) == a
+
+    return bind
+
+
+def _prefix_test(comparison: Comparison, level: Level) -> Binder:
+    count = level.n
+    return _feature_equal(_cached(lambda v: features.prefix(v, count)))
+
+
+def _dates(check: Callable[[tuple, tuple], bool]) -> Binder:
+    """A test on (year, month, day) of two ISO dates; False unless both are dates."""
+
+    def bind(a, ra):
+        mine = _date_parts(a)
+        if mine[0] < 0:
+            return None
+
+        def test(b, rb):
+            theirs = _date_parts(b)
+            return theirs[0] >= 0 and check(mine, theirs)
+
+        return test
+
+    return bind
+
+
+def _swapped_day_month(comparison: Comparison, level: Level) -> Binder:
+    return _dates(lambda x, y: x[0] == y[0] and x[1] == y[2] and x[2] == y[1])
+
+
+def _year_off_by_one(comparison: Comparison, level: Level) -> Binder:
+    return _dates(lambda x, y: x[1] == y[1] and x[2] == y[2] and abs(x[0] - y[0]) == 1)
+
+
+def _same_year_month(comparison: Comparison, level: Level) -> Binder:
+    return _dates(lambda x, y: x[0] == y[0] and x[1] == y[1])
+
+
+def _one_character(comparison: Comparison, level: Level) -> Binder:
+    def bind(a, ra):
+        mine, length = _padded(a), len(a)
+        return lambda b, rb: len(b) == length and _one_byte(mine ^ _padded(b))
+
+    return bind
+
+
+def _canonical(comparison: Comparison, level: Level) -> Binder:
+    return _feature_equal(_canonical_email)
+
+
+def _same_local_part(comparison: Comparison, level: Level) -> Binder:
+    return _feature_equal(_email_local_part)
+
+
+def _last_digits_test(comparison: Comparison, level: Level) -> Binder:
+    count = level.n
+    return _feature_equal(_cached(lambda v: features.last_digits(v, count)))
+
+
+def _exact(comparison: Comparison, level: Level) -> Binder:
+    return lambda a, ra: lambda b, rb: a == b
+
+
+_TESTS: dict[str, Callable[[Comparison, Level], Binder]] = {
+    EXACT_TEST: _exact,
+    "jaro_winkler": _jaro_winkler,
+    "levenshtein": _levenshtein,
+    "phonetic": _phonetic,
+    "nickname": _nickname,
+    "initial": _initial,
+    "token": _token,
+    "swapped": _swapped,
+    "prefix": _prefix_test,
+    "swapped_day_month": _swapped_day_month,
+    "year_off_by_one": _year_off_by_one,
+    "same_year_month": _same_year_month,
+    "one_character": _one_character,
+    "canonical": _canonical,
+    "same_local_part": _same_local_part,
+    "last_digits": _last_digits_test,
+}
+
+
+# --- compilation -------------------------------------------------------------------------------
+
+
+def compile_comparison(comparison: Comparison) -> Compiled:
+    """(attribute, first level is "exact", binders of the other levels, else index).
+
+    Nearly every comparison starts with "exact" and most candidate values agree or are
+    missing, so ``levels_of`` tests equality inline instead of calling a test.
+    """
+    binders: list[tuple[int, Binder]] = []
+    for index, level in enumerate(comparison.levels):
+        if level.test == ELSE_TEST:
+            break
+        binders.append((index, _TESTS[level.test](comparison, level)))
+    exact_first = bool(binders) and comparison.levels[0].test == EXACT_TEST
+    if exact_first:
+        binders = binders[1:]
+    # As in the batch path: a pair no test claims is on the last level ("else").
+    return comparison.attribute, exact_first, tuple(binders), len(comparison.levels) - 1
+
+
+def compile_config(config: MatchConfig) -> tuple[Compiled, ...]:
+    """The compiled comparisons of ``config``, in the order of its comparisons."""
+    return tuple(compile_comparison(c) for c in config.comparisons)
+
+
+# Compiled configurations by id; the config is kept alongside so a recycled id (the config was
+# garbage-collected and another one took its address) is never mistaken for it.
+_COMPILED: dict[int, tuple[MatchConfig, tuple[Compiled, ...]]] = {}
+_MAX_COMPILED = 16
+
+
+def level_functions(config: MatchConfig) -> tuple[Compiled, ...]:
+    """``compile_config(config)``, compiled on first use and cached."""
+    entry = _COMPILED.get(id(config))
+    if entry is None or entry[0] is not config:
+        if len(_COMPILED) >= _MAX_COMPILED:
+            # Few configurations live in one process (the active model and a candidate one);
+            # dropping all is simpler than LRU bookkeeping and only costs a recompile.
+            _COMPILED.clear()
+        entry = (config, compile_config(config))
+        _COMPILED[id(config)] = entry
+    return entry[1]
+
+
+def level_vector(left: Record, right: Record, config: MatchConfig) -> list[int]:
+    """The level index per comparison of one pair of records; MISSING where a value is absent."""
+    return levels_of(left, [right], config)[0]
+
+
+def levels_of(record: Record, candidates: list[Record], config: MatchConfig) -> list[list[int]]:
+    """Levels of ``record`` against each candidate: one row per candidate, one column per
+    comparison, as ``comparison_matrix`` gives them for a table of the record and candidates.
+    """
+    columns = []
+    for attribute, exact_first, binders, else_index in level_functions(config):
+        a = record.get(attribute)
+        # A source that sends an empty field knows nothing: "" is missing, like None.
+        if not a:
+            columns.append([MISSING] * len(candidates))
+            continue
+        checks = [(i, check) for i, bind in binders if (check := bind(a, record)) is not None]
+        column = []
+        for candidate in candidates:
+            b = candidate.get(attribute)
+            if not b:
+                column.append(MISSING)
+            elif exact_first and a == b:
+                column.append(0)
+            else:
+                # A plain loop: a generator per pair costs more than most of the tests.
+                for index, check in checks:
+                    if check(b, candidate):
+                        column.append(index)
+                        break
+                else:
+                    column.append(else_index)
+        columns.append(column)
+    return [list(row) for row in zip(*columns, strict=True)] if columns else [[]] * len(candidates)
