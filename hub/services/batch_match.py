@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from django.db.models import Count
 
 from hub.models import Decision, Link, SourceRecord
 from hub.services.batch_plan import MatchPlan, plan_match
@@ -146,8 +147,7 @@ def batch_match_plan(*, sources: list[str] | None = None, config: MatchConfig | 
 
 
 def _entity_sizes(golden_ids: set[str]) -> dict[str, int]:
-    from django.db.models import Count
-
+    """Active records per entity, for every entity a run touches."""
     sizes: dict[str, int] = {}
     for chunk in chunks(sorted(golden_ids)):
         sizes.update(SourceRecord.objects.filter(entity_id__in=chunk,
