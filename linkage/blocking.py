@@ -68,6 +68,8 @@ def rule_key(
         if not value:
             return None
         parts.append(value.replace("\\", "\\\\").replace("|", "\\|"))
+    if rule.unordered:
+        parts[:2] = sorted(parts[:2])
     return "|".join(parts)
 
 
@@ -143,7 +145,11 @@ def rule_keys_array(
     """
     cache = {} if cache is None else cache
     combined = np.zeros(len(frame), dtype=np.int64)
-    for attribute, transform in zip(rule.attributes, rule.transforms, strict=True):
+    parts = list(zip(rule.attributes, rule.transforms, strict=True))
+    if rule.unordered:
+        combined = _unordered_codes(frame, parts[:2], placeholders)
+        parts = parts[2:]
+    for attribute, transform in parts:
         part_codes = cache.get((attribute, transform, sort))
         if part_codes is None:
             part_codes = _part_codes(frame, attribute, transform, placeholders, sort)
@@ -159,8 +165,8 @@ def rule_keys_array(
     return combined
 
 
-def _part_codes(frame, attribute, transform, placeholders, sort) -> np.ndarray:
-    """Codes of one transformed attribute: the transform runs once per distinct value."""
+def _transformed(frame, attribute, transform, placeholders) -> tuple[np.ndarray, list]:
+    """Per row, an index into the distinct transformed values (None where there is none)."""
     raw = frame[attribute] if attribute in frame else pd.Series([None] * len(frame))
     codes, distinct = pd.factorize(pd.Series(raw.to_numpy(object), dtype=object))
     transformed = []
@@ -169,10 +175,37 @@ def _part_codes(frame, attribute, transform, placeholders, sort) -> np.ndarray:
         if usable and transform:
             usable = apply_transform(transform, usable)
         transformed.append(usable or None)
+    return codes, transformed
+
+
+def _part_codes(frame, attribute, transform, placeholders, sort) -> np.ndarray:
+    """Codes of one transformed attribute: the transform runs once per distinct value."""
+    codes, transformed = _transformed(frame, attribute, transform, placeholders)
     # Distinct values may share a transformed value (two names, one soundex): code those alike.
     value_codes, _ = pd.factorize(pd.Series(transformed, dtype=object), sort=sort)
     value_codes = np.append(value_codes.astype(np.int64), -1)  # index -1: a missing value
     return value_codes[codes]
+
+
+def _unordered_codes(frame, parts, placeholders) -> np.ndarray:
+    """One code per row for the unordered pair of two transformed attributes (-1: missing).
+
+    Both attributes are coded in one shared vocabulary, so ("ann", "lee") and ("lee", "ann")
+    become the same (smaller, larger) pair of codes.
+    """
+    (codes_a, values_a), (codes_b, values_b) = (
+        _transformed(frame, attribute, transform, placeholders) for attribute, transform in parts
+    )
+    shared, _ = pd.factorize(pd.Series(values_a + values_b, dtype=object), sort=True)
+    shared = shared.astype(np.int64)
+    first = np.append(shared[: len(values_a)], -1)[codes_a]
+    second = np.append(shared[len(values_a):], -1)[codes_b]
+    width = int(max(first.max(initial=0), second.max(initial=0))) + 1
+    low, high = np.minimum(first, second), np.maximum(first, second)
+    combined = np.where((first < 0) | (second < 0), -1, low * width + high)
+    valid = combined >= 0
+    combined[valid], _ = pd.factorize(combined[valid], sort=True)
+    return combined
 
 
 def _pairs_in_blocks(key: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
@@ -290,6 +323,7 @@ _PLAIN: dict[str, Callable[[str], str | None]] = {
     "year_month": _year_month,
     "month_day": _month_day,
     "digits": _digits,
+    "letters": features.letters,
     "reverse": lambda value: value[::-1],
     # The mailbox behind plus tags and Gmail dots, and its local part alone (the same person
     # at another provider); see linkage.features.

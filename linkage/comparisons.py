@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from rapidfuzz.process import cpdist
 
 from linkage import features
@@ -167,8 +167,15 @@ def _feature_equal(p: _Pairs, key: tuple, compute: Callable[[str], str], at) -> 
     return (left == right) & (left >= 0)
 
 
+# Edit distances by test: Levenshtein, and Damerau's (optimal string alignment), where swapping
+# two neighbouring characters ("1973" / "1937") is one edit, the commonest keying slip.
+_DISTANCES = {"levenshtein": Levenshtein.distance, "damerau": OSA.distance}
+# Both crossed values of a moved field must be at least this similar (letters only).
+SWAPPED_SIMILARITY = 0.9
+
+
 def _measure(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -> np.ndarray:
-    """Jaro–Winkler similarity or Levenshtein distance of the pairs at ``at``.
+    """Jaro–Winkler similarity or an edit distance of the pairs at ``at``.
 
     Computed on the first level using the test for every pair still open (later levels of the
     same test only see a subset of those) and kept for the following levels.
@@ -194,7 +201,8 @@ def _measure(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) ->
             # exact figure does not matter.
             cutoff = max(lv.max_distance or 0 for lv in comparison.levels)
             stored[at] = cpdist(
-                lefts, rights, scorer=Levenshtein.distance, score_cutoff=cutoff, workers=workers
+                lefts, rights, scorer=_DISTANCES[level.test], score_cutoff=cutoff,
+                workers=workers,
             )
         p.measures[key] = stored
     values = stored[at]
@@ -259,17 +267,52 @@ def _token(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -> n
     return result
 
 
-def _swapped(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -> np.ndarray:
+def _crossed_values(p: _Pairs, level: Level, at: np.ndarray, feature=None):
+    """Per pair at ``at``: this attribute's and the ``other`` attribute's values on both sides
+    (as ``feature`` codes when given), and whether the other attribute is present on both."""
     other = p.table[level.other]
-    if len(other.values) == 0:
-        return np.zeros(len(at), dtype=bool)
-    mine_left = p.column.values[p.code_left[at]]
-    mine_right = p.column.values[p.code_right[at]]
-    other_left_codes, other_right_codes = other.codes[p.left[at]], other.codes[p.right[at]]
-    present = (other_left_codes >= 0) & (other_right_codes >= 0)
-    other_left = np.where(present, other.values[other_left_codes], None)
-    other_right = np.where(present, other.values[other_right_codes], None)
+    if feature is None:
+        mine, theirs = p.column.values, other.values
+    else:
+        mine, theirs = p.column.feature(feature[0], feature[1]), other.feature(*feature)
+    other_left, other_right = other.codes[p.left[at]], other.codes[p.right[at]]
+    present = (other_left >= 0) & (other_right >= 0)
+    other_left, other_right = np.where(present, other_left, 0), np.where(present, other_right, 0)
+    if len(theirs) == 0:
+        present[:] = False
+        theirs = np.array([None], dtype=object)
+    return (mine[p.code_left[at]], mine[p.code_right[at]],
+            theirs[other_left], theirs[other_right], present)
+
+
+def _swapped(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -> np.ndarray:
+    mine_left, mine_right, other_left, other_right, present = _crossed_values(p, level, at)
     return present & (mine_left == other_right) & (other_left == mine_right)
+
+
+def _swapped_similar(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
+    # Swapped with a typo on the way, or a street moved to the second address line without its
+    # house number: both crossed values are close once only their letters are kept.
+    mine_left, mine_right, other_left, other_right, present = _crossed_values(
+        p, level, at, (("letters",), features.letters))
+    result = np.zeros(len(at), dtype=bool)
+    # Values without letters (a lone house number) say nothing here.
+    rows = np.flatnonzero(present & (mine_left != "") & (mine_right != "")
+                          & (other_left != "") & (other_right != ""))
+    if rows.size:
+        first = cpdist(mine_left[rows], other_right[rows],
+                       scorer=JaroWinkler.normalized_similarity)
+        second = cpdist(other_left[rows], mine_right[rows],
+                        scorer=JaroWinkler.normalized_similarity)
+        result[rows] = (first >= SWAPPED_SIMILARITY) & (second >= SWAPPED_SIMILARITY)
+    return result
+
+
+def _crossed(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -> np.ndarray:
+    # One value sits in the other field on the other side ("natalia" as given name here and as
+    # family name there), the other value differs.
+    mine_left, mine_right, other_left, other_right, present = _crossed_values(p, level, at)
+    return present & ((mine_left == other_right) | (other_left == mine_right))
 
 
 def _prefix(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -> np.ndarray:
@@ -303,6 +346,12 @@ def _same_year_month(p: _Pairs, comparison: Comparison, level: Level, at) -> np.
     return (left[:, 0] == right[:, 0]) & (left[:, 1] == right[:, 1])
 
 
+def _two_parts(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
+    # Two of year, month and day agree: one part written wrong (a month of 12 for 06).
+    left, right = _date_parts(p, at)
+    return (left == right).sum(axis=1) == 2
+
+
 def _one_character(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
     # One mistyped character of the written date, the commonest entry error.
     width = 10
@@ -333,15 +382,19 @@ _TESTS: dict[str, Callable[[_Pairs, Comparison, Level, np.ndarray], np.ndarray]]
     EXACT_TEST: _exact,
     "jaro_winkler": _measure,
     "levenshtein": _measure,
+    "damerau": _measure,
     "phonetic": _phonetic,
     "nickname": _nickname,
     "initial": _initial,
     "token": _token,
     "swapped": _swapped,
+    "swapped_similar": _swapped_similar,
+    "crossed": _crossed,
     "prefix": _prefix,
     "swapped_day_month": _swapped_day_month,
     "year_off_by_one": _year_off_by_one,
     "same_year_month": _same_year_month,
+    "two_parts": _two_parts,
     "one_character": _one_character,
     "canonical": _canonical,
     "same_local_part": _same_local_part,

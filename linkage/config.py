@@ -26,6 +26,9 @@ METHOD_TESTS: dict[str, dict[str, str | None]] = {
     "exact": {},
     "name": {
         "swapped": "other",
+        "swapped_similar": "other",
+        "crossed": "other",
+        "damerau": "max_distance",
         "nickname": None,
         "jaro_winkler": "threshold",
         "levenshtein": "max_distance",
@@ -34,23 +37,27 @@ METHOD_TESTS: dict[str, dict[str, str | None]] = {
         "token": None,
     },
     "string": {
+        "swapped_similar": "other",
         "jaro_winkler": "threshold",
         "levenshtein": "max_distance",
+        "damerau": "max_distance",
         "prefix": "n",
         "token": None,
     },
     "date": {
         "swapped_day_month": None,
         "one_character": None,
+        "damerau": "max_distance",
         "year_off_by_one": None,
         "same_year_month": None,
+        "two_parts": None,
     },
     "email": {
         "canonical": None,
         "same_local_part": None,
         "levenshtein": "max_distance",
     },
-    "phone": {"last_digits": "n", "levenshtein": "max_distance"},
+    "phone": {"last_digits": "n", "levenshtein": "max_distance", "damerau": "max_distance"},
 }
 EXACT_TEST = "exact"
 ELSE_TEST = "else"
@@ -70,6 +77,7 @@ PLAIN_TRANSFORMS = frozenset(
         "year_month",
         "month_day",
         "digits",
+        "letters",
         "reverse",
         "canonical_email",
         "email_local_part",
@@ -171,7 +179,9 @@ class BlockingRule:
     ``transforms`` is aligned with ``attributes``; an empty string means the value as is.
     A "sorted_neighbourhood" rule pairs each record with its ``window - 1`` successors in key
     order; the real-time path, which can only look keys up, approximates it with the first
-    ``prefix`` characters of the key (see ``linkage.blocking``). ``train`` says whether EM
+    ``prefix`` characters of the key (see ``linkage.blocking``). An ``unordered`` rule sorts the
+    transformed values of its first two attributes before joining them, so a record with given
+    and family name swapped shares its key. ``train`` says whether EM
     learns m from the rule's pairs: rules whose blocks are mostly *related* people (a household,
     a shared mailbox name) would teach it that disagreeing given names are normal for a match.
     """
@@ -183,6 +193,7 @@ class BlockingRule:
     window: int = 0
     prefix: int = 0
     train: bool = True
+    unordered: bool = False
     description: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -230,6 +241,9 @@ class TrainingSettings:
     min_labelled_pairs: int = 50
     label_strength: float = 50.0
     seed: int = 0
+    # Below this share of clearly different people among pairs sharing an address, the data
+    # has no multi-person households and training drops the household weight caps.
+    household_share_min: float = 0.025
 
 
 @dataclass(frozen=True)
@@ -288,10 +302,12 @@ class MatchConfig:
         prior_weight: float,
         probabilities: dict[str, tuple[list[float], list[float]]],
         trained: dict[str, Any] | None = None,
+        weight_caps: tuple[WeightCap, ...] | None = None,
     ) -> MatchConfig:
         """A copy with new m/u per level ({attribute: (m list, u list)}), prior and version.
 
-        This is how training turns a configuration into a model; levels and rules are kept.
+        This is how training turns a configuration into a model; levels and rules are kept,
+        and so are the weight caps unless ``weight_caps`` replaces them.
         """
         comparisons = []
         for comparison in self.comparisons:
@@ -310,6 +326,7 @@ class MatchConfig:
             prior_weight=float(prior_weight),
             comparisons=tuple(comparisons),
             trained=trained,
+            weight_caps=self.weight_caps if weight_caps is None else tuple(weight_caps),
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -40,6 +40,8 @@ def _rule_document(rule: BlockingRule) -> dict[str, Any]:
         item.update(kind=rule.kind, window=rule.window, prefix=rule.prefix)
     if not rule.train:
         item["train"] = False
+    if rule.unordered:
+        item["unordered"] = True
     if rule.description:
         item["description"] = rule.description
     return item

@@ -149,7 +149,8 @@ def _blocking_rules(value: Any) -> tuple[BlockingRule, ...]:
             item,
             path,
             required=("name", "attributes"),
-            optional=("transforms", "kind", "window", "prefix", "train", "description"),
+            optional=("transforms", "kind", "window", "prefix", "train", "unordered",
+                      "description"),
         )
         name = text(item["name"], f"{path}.name")
         if any(rule.name == name for rule in rules):
@@ -180,6 +181,10 @@ def _blocking_rules(value: Any) -> tuple[BlockingRule, ...]:
             if (key in item) != sorted_kind:
                 reason = "required" if sorted_kind else "only for sorted_neighbourhood rules"
                 raise ConfigError(f"{path}.{key}", reason)
+        unordered = _boolean(item.get("unordered", False), f"{path}.unordered")
+        if unordered and (sorted_kind or len(attributes) < 2):
+            raise ConfigError(f"{path}.unordered",
+                              "only for exact rules with at least two attributes")
         rules.append(
             BlockingRule(
                 name=name,
@@ -189,6 +194,7 @@ def _blocking_rules(value: Any) -> tuple[BlockingRule, ...]:
                 window=integer(item["window"], f"{path}.window", minimum=2) if sorted_kind else 0,
                 prefix=integer(item["prefix"], f"{path}.prefix", minimum=1) if sorted_kind else 0,
                 train=_boolean(item.get("train", True), f"{path}.train"),
+                unordered=unordered,
                 description=description(item, f"{path}.description"),
             )
         )

@@ -109,3 +109,10 @@ def prefix(value: str, count: int) -> str:
 def tokens(value: str) -> frozenset[str]:
     """The words of a value; single letters are left out, they are initials, not names."""
     return frozenset(word for word in value.split() if len(word) > 1)
+
+
+def letters(value: str) -> str:
+    """Only the letters, lower-cased: "9 Elvire Place" and "elvire place" both give
+    "elvireplace", so a value moved to another field with its number left behind, or written
+    with a stray space ("thred gold"), still compares close."""
+    return "".join(character for character in value.lower() if character.isalpha())

@@ -20,9 +20,10 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 
 import numpy as np
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
 from linkage import features
+from linkage.comparisons import SWAPPED_SIMILARITY
 from linkage.config import ELSE_TEST, EXACT_TEST, Comparison, Level, MatchConfig
 
 MISSING = -1  # as linkage.comparisons.MISSING: the attribute is absent on either side
@@ -49,6 +50,7 @@ _phone_digits = _cached(features.phone_digits)
 _nickname_group = _cached(features.nickname_group)
 _tokens = _cached(features.tokens)
 _date_parts = _cached(features.date_parts)
+_letters = _cached(features.letters)
 
 _DATE_WIDTH = 10  # characters of a written date compared by one_character, as the batch path
 
@@ -132,12 +134,12 @@ def _jaro_winkler(comparison: Comparison, level: Level) -> Binder:
     return bind
 
 
-def _levenshtein(comparison: Comparison, level: Level) -> Binder:
+def _edit_distance(comparison: Comparison, level: Level) -> Binder:
     # The same cutoff as the batch path; any distance past it only has to exceed max_distance.
     cutoff = max(lv.max_distance or 0 for lv in comparison.levels)
     max_distance = level.max_distance
     strings = _strings(comparison)
-    distance = Levenshtein.distance
+    distance = OSA.distance if level.test == "damerau" else Levenshtein.distance
 
     def bind(a, ra):
         mine = strings(a)
@@ -220,6 +222,44 @@ def _swapped(comparison: Comparison, level: Level) -> Binder:
     return bind
 
 
+def _swapped_similar(comparison: Comparison, level: Level) -> Binder:
+    other = level.other
+    boundary = _float32_boundary(SWAPPED_SIMILARITY)
+    similarity = JaroWinkler.normalized_similarity
+
+    def bind(a, ra):
+        mine, mine_other = _letters(a), ra.get(other)
+        mine_other = _letters(mine_other) if mine_other else ""
+        if not mine or not mine_other:
+            return None
+
+        def test(b, rb):
+            theirs, theirs_other = _letters(b), rb.get(other)
+            theirs_other = _letters(theirs_other) if theirs_other else ""
+            return (bool(theirs) and bool(theirs_other)
+                    and similarity(mine, theirs_other) >= boundary
+                    and similarity(mine_other, theirs) >= boundary)
+
+        return test
+
+    return bind
+
+
+def _crossed(comparison: Comparison, level: Level) -> Binder:
+    other = level.other
+
+    def bind(a, ra):
+        mine = ra.get(other)
+
+        def test(b, rb):
+            theirs = rb.get(other)
+            return bool(mine) and bool(theirs) and (b == mine or theirs == a)
+
+        return test if mine else None
+
+    return bind
+
+
 def _prefix_test(comparison: Comparison, level: Level) -> Binder:
     count = level.n
     return _feature_equal(_cached(lambda v: features.prefix(v, count)))
@@ -254,6 +294,10 @@ def _same_year_month(comparison: Comparison, level: Level) -> Binder:
     return _dates(lambda x, y: x[0] == y[0] and x[1] == y[1])
 
 
+def _two_parts(comparison: Comparison, level: Level) -> Binder:
+    return _dates(lambda x, y: (x[0] == y[0]) + (x[1] == y[1]) + (x[2] == y[2]) == 2)
+
+
 def _one_character(comparison: Comparison, level: Level) -> Binder:
     def bind(a, ra):
         mine, length = _padded(a), len(a)
@@ -282,16 +326,20 @@ def _exact(comparison: Comparison, level: Level) -> Binder:
 _TESTS: dict[str, Callable[[Comparison, Level], Binder]] = {
     EXACT_TEST: _exact,
     "jaro_winkler": _jaro_winkler,
-    "levenshtein": _levenshtein,
+    "levenshtein": _edit_distance,
+    "damerau": _edit_distance,
     "phonetic": _phonetic,
     "nickname": _nickname,
     "initial": _initial,
     "token": _token,
     "swapped": _swapped,
+    "swapped_similar": _swapped_similar,
+    "crossed": _crossed,
     "prefix": _prefix_test,
     "swapped_day_month": _swapped_day_month,
     "year_off_by_one": _year_off_by_one,
     "same_year_month": _same_year_month,
+    "two_parts": _two_parts,
     "one_character": _one_character,
     "canonical": _canonical,
     "same_local_part": _same_local_part,

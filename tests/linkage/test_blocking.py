@@ -47,8 +47,14 @@ def test_full_record_gets_one_key_per_shipped_rule_in_rule_order():
         ("address_postcode", "12 acacia avenue|LS11AB"),
         ("birth_date_locality", "1988-04-12|leeds"),
         ("address_locality", "12 acacia avenue|leeds"),
+        # Unordered: given and family name sorted, so a swapped record shares the key.
+        ("swapped_names_postcode_area", "ben|oli|LS"),
+        ("swapped_names_birth_date", "ben|oli|1988-04-12"),
+        ("street_postcode", "acaciaavenue|LS11AB"),
+        ("house_number_family", "12|B530"),
         # Sorted neighbourhood: in real time, a prefix of the sort key.
         ("sorted_names", "bennet"),
+        ("sorted_address", "LS11AB|12"),
     ]
 
 
@@ -59,6 +65,7 @@ def test_rules_with_a_missing_attribute_give_no_key():
         ("family_soundex_birth_date", "B530|1988-04-12"),
         ("given_soundex_birth_date", "O410|1988-04-12"),
         ("family_given_initial_birth_year", "BNT|o|1988"),
+        ("swapped_names_birth_date", "ben|oli|1988-04-12"),
         ("sorted_names", "bennet"),
     ]
 

@@ -115,6 +115,20 @@ def crafted_records(attributes) -> list[dict]:
         {"national_id": "QQ123465C"},
         {"national_id": "QQ123456"},
         {"national_id": "000000000"},
+        # Moved fields: swapped lines, swapped names with a typo, one name in the other field.
+        {"address_line2": "flat 2"},
+        {"address_line": "flat 2", "address_line2": "12 acacia avenue"},
+        {"address_line": "flat2", "address_line2": "acacia avenu"},
+        {"address_line": "12", "address_line2": "34"},
+        {"address_line": "34", "address_line2": "12"},
+        {"given_name": "benett", "family_name": "olivia"},
+        {"given_name": "bennett", "family_name": "olvia"},
+        {"given_name": "bennett", "family_name": "smythe"},
+        # Two of three date parts, and transpositions.
+        {"birth_date": "1988-11-12"},
+        {"birth_date": "1975-04-12"},
+        {"birth_date": "1988-04-21"},
+        {"postcode": "LS11BA"},
     ]
     return [base, *({**base, **change} for change in variants)]
 

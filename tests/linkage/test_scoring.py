@@ -107,11 +107,14 @@ def test_attributes_not_compared_by_the_configuration_do_not_count(config):
         # date, in level order: the first passing test wins
         ("birth_date", "1988-04-12", "1988-04-12", "exact"),
         ("birth_date", "1988-04-12", "1988-12-04", "swapped_day_month"),
-        ("birth_date", "1988-04-12", "1988-04-13", "one_character"),
-        ("birth_date", "1988-04-12", "1998-04-12", "one_character"),
-        ("birth_date", "1988-04-12", "1989-04-12", "one_character"),
+        ("birth_date", "1988-04-12", "1988-04-13", "one_typo"),
+        ("birth_date", "1988-04-12", "1998-04-12", "one_typo"),
+        ("birth_date", "1988-04-12", "1989-04-12", "one_typo"),
         ("birth_date", "1990-04-12", "1989-04-12", "year_off_by_one"),
+        ("birth_date", "1988-04-12", "1988-04-21", "one_typo"),
         ("birth_date", "1988-04-12", "1988-04-30", "same_year_month"),
+        ("birth_date", "1988-04-12", "1988-11-12", "two_parts"),
+        ("birth_date", "1988-04-12", "1957-04-12", "two_parts"),
         ("birth_date", "1988-04-12", "1988-05-30", "else"),
         ("birth_date", "1988-04-12", "19880412", "else"),
         # email: provider rules (plus tags, Gmail dots, googlemail), local part, typos
@@ -133,8 +136,11 @@ def test_attributes_not_compared_by_the_configuration_do_not_count(config):
         ("address_line", "12 acacia avenue", "12 acacia avenue", "exact"),
         ("address_line", "12 acacia avenue", "12 acacia avenu", "similar_0.90"),
         ("address_line", "12 acacia avenue", "3 high street", "else"),
-        ("national_id", "QQ123456C", "QQ123457C", "one_edit"),
-        ("postcode", "LS11AB", "LS11AD", "one_edit"),
+        ("national_id", "QQ123456C", "QQ123457C", "one_typo"),
+        ("postcode", "LS11AB", "LS11AD", "one_typo"),
+        ("postcode", "LS11AB", "LS11BA", "one_typo"),
+        ("national_id", "QQ123456C", "QQ125436C", "else"),
+        ("national_id", "QQ123456C", "QQ123465C", "one_typo"),
         ("postcode", "LS11AB", "M11AA", "else"),
         ("locality", "leeds", "leds", "similar_0.90"),
     ],
@@ -326,11 +332,13 @@ def test_a_common_name_and_the_same_birth_year_alone_stay_below_review(config):
     assert score_pair(a, b, config).weight < config.review_threshold
 
 
-def test_names_and_birth_date_alone_go_to_review_not_auto_link(config):
+def test_names_and_birth_date_alone_link_but_the_weakest_such_evidence_is_reviewed(config):
     record = pick(OLIVIA, "given_name", "family_name", "birth_date")
-    score = score_pair(record, record, config)
+    typo = {**record, "birth_date": "1988-04-21"}
 
-    assert config.review_threshold <= score.weight < config.auto_link_threshold
+    assert score_pair(record, record, config).weight >= config.auto_link_threshold
+    assert config.review_threshold <= score_pair(record, typo, config).weight
+    assert score_pair(record, typo, config).weight < config.auto_link_threshold
 
 
 def test_scoring_with_an_overridden_configuration_uses_its_thresholds(config):
