@@ -14,6 +14,11 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
+# Below this many records holding an attribute, value counts say more about the sample than
+# about the population (in a hub's first hundred records every name looks common), so the
+# comparison keeps its average weight. Both paths apply it, so they still agree.
+MIN_RECORDS = 1000
+
 
 class FrequencySource(Protocol):
     """Anything that can tell how common a value is (a fraction of the records holding one)."""
@@ -56,7 +61,7 @@ class TermFrequencies:
     def frequency(self, attribute: str, value: str) -> float | None:
         """The fraction of records holding ``value`` among those with a value; None if unknown."""
         counts = self._counts.get(attribute)
-        if counts is None or not self._totals[attribute]:
+        if counts is None or self._totals[attribute] < MIN_RECORDS:
             return None
         count = counts.get(value)
         return None if count is None else float(count) / self._totals[attribute]
@@ -64,7 +69,7 @@ class TermFrequencies:
     def frequencies(self, attribute: str, values: np.ndarray) -> np.ndarray:
         """``frequency`` of many values at once; NaN where unknown."""
         counts = self._counts.get(attribute)
-        if counts is None or not self._totals[attribute]:
+        if counts is None or self._totals[attribute] < MIN_RECORDS:
             return np.full(len(values), np.nan)
         positions = counts.index.get_indexer(pd.Index(values, dtype=object))
         found = counts.to_numpy(np.float64)[positions] / self._totals[attribute]

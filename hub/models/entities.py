@@ -23,6 +23,11 @@ class Entity(models.Model):
     States: *active* (has records), *merged* (``merged_into`` points at the survivor, always the
     final one: merges re-point earlier victims), *retired* (its last record left; the ID still
     resolves to this row) and *erased* (a tombstone after a GDPR erasure).
+
+    Lineage: ``merged_into`` (reverse ``merged_from``) records merges; ``split_from`` (reverse
+    ``split_into``) names the entity a steward split this one's record out of. The custom
+    permissions ``merge_entity``, ``split_entity`` and ``undo_action`` guard the steward
+    services in ``hub.services.steward``.
     """
 
     class State(models.TextChoices):
@@ -36,6 +41,8 @@ class Entity(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="merged_from")
+    split_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="split_into")
     # Incremented by every change of membership or state: an optimistic check for stewards.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -43,6 +50,11 @@ class Entity(models.Model):
 
     class Meta:
         verbose_name_plural = "entities"
+        permissions = [
+            ("merge_entity", "Can merge two entities"),
+            ("split_entity", "Can split a record out of an entity"),
+            ("undo_action", "Can undo a steward action"),
+        ]
         indexes = [models.Index(fields=["state"])]
         constraints = [
             models.CheckConstraint(

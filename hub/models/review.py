@@ -10,6 +10,10 @@ class ReviewTask(models.Model):
     Opened when a record scores between the review and the auto-link threshold against an
     entity, or above auto-link against more than one entity (the matcher does not guess).
     ``score`` and ``explanation`` are those of the best-scoring record of the candidate entity.
+
+    A steward claims a task (``assignee``, ``claimed_at``) and resolves it with a ``verdict``
+    (same / different), recorded with ``resolved_by`` and ``resolved_at``; tasks whose question
+    no longer stands are cancelled. Resolving needs the ``resolve_reviewtask`` permission.
     """
 
     class State(models.TextChoices):
@@ -22,6 +26,7 @@ class ReviewTask(models.Model):
         AMBIGUOUS = "ambiguous", "auto-link score against several entities"
         WEAK_BRIDGE = "weak_bridge", "one weak link between two large entities"
         TOO_LARGE = "too_large", "the link would make an over-large entity"
+        SUPPRESSED = "suppressed", "identifiers match an erased person"
 
     source_record = models.ForeignKey("hub.SourceRecord", on_delete=models.CASCADE,
                                       related_name="review_tasks")
@@ -36,6 +41,9 @@ class ReviewTask(models.Model):
     model_version = models.CharField(max_length=64, blank=True)
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                  on_delete=models.SET_NULL, related_name="+")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    verdict = models.CharField(max_length=10, blank=True,
+                               choices=[("same", "same"), ("different", "different")])
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
@@ -48,6 +56,7 @@ class ReviewTask(models.Model):
                                     name="review_one_open_per_pair"),
         ]
         indexes = [models.Index(fields=["state", "created_at"])]
+        permissions = [("resolve_reviewtask", "Can claim and resolve review tasks")]
 
     def __str__(self) -> str:
         return f"review {self.pk}"

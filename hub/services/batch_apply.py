@@ -65,10 +65,16 @@ def _relink(run: BatchRun, golden_of: dict[int, str], actor) -> list[Link]:
     explanation_of = dict(zip([m for m, r in zip(moved, rows, strict=True) if r is not None],
                               explained, strict=True))
     now = timezone.now()
+    # A record a steward placed keeps a manual link when its whole group moves to another
+    # golden ID (must-links keep the group together), so real-time matching still leaves it be.
+    manual: set[int] = set()
     for chunk in chunks(moved):
+        manual.update(Link.objects.filter(source_record_id__in=chunk, ended_at=None,
+                                          origin=Link.Origin.MANUAL)
+                      .values_list("source_record_id", flat=True))
         Link.objects.filter(source_record_id__in=chunk, ended_at=None).update(ended_at=now)
     links = [Link(source_record_id=record_id, entity_id=golden_of[record_id],
-                  origin=Link.Origin.AUTO,
+                  origin=Link.Origin.MANUAL if record_id in manual else Link.Origin.AUTO,
                   outcome=Link.Outcome.LINKED if record_id in explanation_of
                   else Link.Outcome.NEW_ENTITY,
                   score=explanation_of.get(record_id, {}).get("weight"),

@@ -78,21 +78,41 @@ def _constraints(current: dict[int, str]) -> tuple[list[tuple], list[tuple]]:
     A manual link binds its record to the smallest other record of its entity, so the steward's
     grouping survives re-clustering; decisions bind or separate their two records.
     """
-    must, cannot = [], []
+    must, cannot, crossing = [], [], []
     for record_a, record_b, verdict in Decision.objects.filter(is_active=True).values_list(
             "record_a_id", "record_b_id", "verdict"):
         if record_a in current and record_b in current:
             (must if verdict == Decision.Verdict.SAME else cannot).append((record_a, record_b))
+        elif verdict == Decision.Verdict.DIFFERENT and (record_a in current or
+                                                         record_b in current):
+            crossing.append((record_a, record_b) if record_a in current else (record_b, record_a))
     manual = Link.objects.filter(ended_at=None, origin=Link.Origin.MANUAL).values_list(
         "source_record_id", "entity_id")
     members: dict[str, list[int]] = {}
     for record_id, entity_id in current.items():
         members.setdefault(entity_id, []).append(record_id)
+    cannot += _cannot_join_entities_of(crossing, members)
     for record_id, entity_id in manual:
         others = [r for r in members.get(entity_id, []) if r != record_id]
         if record_id in current and others:
             must.append((record_id, min(others)))
     return must, cannot
+
+
+def _cannot_join_entities_of(crossing: list[tuple[int, int]],
+                             members: dict[str, list[int]]) -> list[tuple[int, int]]:
+    """Keep a record in scope apart from the in-scope records of the entity that holds its
+    out-of-scope "different" partner.
+
+    Records out of scope stay in their entity; a cluster sharing no record with that entity
+    cannot take its golden ID, so the partner and the record never meet there.
+    """
+    outside_entity: dict[int, str] = {}
+    for chunk in chunks(sorted({outside for _inside, outside in crossing})):
+        outside_entity.update(SourceRecord.objects.filter(
+            id__in=chunk, state=SourceRecord.State.ACTIVE).values_list("id", "entity_id"))
+    return [(inside, other) for inside, outside in crossing
+            for other in members.get(outside_entity.get(outside), ()) if other != inside]
 
 
 def _review_candidates(result: BatchResult, labels: dict, refused) -> list[ReviewCandidate]:

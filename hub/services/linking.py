@@ -17,6 +17,7 @@ from hub.services.entities import (
     entity_touch,
     link_start,
 )
+from hub.services.events import event_record
 from hub.services.matching import EntityCandidate, MatchDecision
 from linkage.config import MatchConfig
 
@@ -27,9 +28,11 @@ def cancel_open_tasks(record: SourceRecord) -> None:
         state=ReviewTask.State.CANCELLED, resolved_at=timezone.now())
 
 
-def _lock_target(target_id: str, current_id: str | None) -> tuple[Entity | None, Entity | None]:
-    """Lock the target and current entities; follow a target merged meanwhile to its survivor."""
-    locked = entities_lock([target_id, current_id])
+def _lock_target(target_id: str, current_id: str | None, others=()) -> tuple[Entity | None,
+                                                                             Entity | None]:
+    """Lock the target, current and ``others`` entities (one call, so in ID order); follow a
+    target merged meanwhile to its survivor."""
+    locked = entities_lock([target_id, current_id, *others])
     target = locked.get(target_id)
     if target is not None and target.state == Entity.State.MERGED:
         target = entities_lock([target.merged_into_id]).get(target.merged_into_id)
@@ -48,6 +51,10 @@ def _join(record: SourceRecord, target: Entity, current: Entity | None,
     entity_touch(target)
     payload = {"outcome": "linked", "golden_id": target.golden_id, "score": best.score.weight,
                "matched_record_id": best.record_id}
+    merged = [gid for gid in (_merge_into(target, c, record, config, actor)
+                              for c in decision.merge) if gid]
+    if merged:
+        payload["merged_golden_ids"] = merged
     if current is not None and current.pk != target.pk:
         payload["previous_golden_id"] = current.golden_id
         if entity_has_other_records(current, record):
@@ -56,6 +63,36 @@ def _join(record: SourceRecord, target: Entity, current: Entity | None,
             entity_retire(current, merged_into=target)
             payload["merged_golden_id"] = current.golden_id
     return payload
+
+
+def _merge_into(target: Entity, candidate: EntityCandidate, record: SourceRecord,
+                config: MatchConfig, actor) -> str | None:
+    """Move every record of the candidate's entity to ``target`` and retire it as merged there.
+
+    The incoming record links both, as a batch run would join them. A steward's manual link
+    stays manual when its group moves; the entity's ID keeps resolving, to ``target``.
+    """
+    victim = Entity.objects.filter(pk=candidate.entity_id).first()
+    if victim is None or not victim.is_active or victim.pk == target.pk:
+        return None
+    members = list(SourceRecord.objects.filter(entity=victim, state=SourceRecord.State.ACTIVE)
+                   .exclude(pk=record.pk))
+    manual = set(Link.objects.filter(source_record__in=members, ended_at=None,
+                                     origin=Link.Origin.MANUAL)
+                 .values_list("source_record_id", flat=True))
+    for member in members:
+        link_start(record=member, entity=target,
+                   origin=Link.Origin.MANUAL if member.pk in manual else Link.Origin.AUTO,
+                   outcome=Link.Outcome.LINKED, score=candidate.score.weight,
+                   explanation={**candidate.explanation(), "joined_by_record_id": record.pk},
+                   model_version=config.version, actor=actor)
+        member.save(update_fields=["entity", "state"])
+    entity_retire(victim, merged_into=target)
+    entity_touch(target)
+    event_record(kind="entity.merged", entity_id=victim.golden_id, actor=actor,
+                 payload={"into": target.golden_id, "joined_by_record_id": record.pk,
+                          "records": len(members)})
+    return victim.golden_id
 
 
 def _stand_alone(record: SourceRecord, current: Entity | None, decision: MatchDecision,
@@ -102,9 +139,13 @@ def apply_decision(*, record: SourceRecord, decision: MatchDecision, was_active:
     cancel_open_tasks(record)
     current_id = record.entity_id if was_active else None
     if decision.outcome == "linked":
-        target, current = _lock_target(decision.target.entity_id, current_id)
+        target, current = _lock_target(decision.target.entity_id, current_id,
+                                       [c.entity_id for c in decision.merge])
         if target is not None:
-            return _join(record, target, current, decision, config, actor)
+            payload = _join(record, target, current, decision, config, actor)
+            if decision.review:
+                payload["review_task_ids"] = _open_tasks(record, decision, config)
+            return payload
         # The candidate entity vanished (retired or erased) under us: nothing to join.
         decision = MatchDecision("new_entity")
     else:

@@ -17,7 +17,9 @@ from django.db import connection
 from django.db.models import Q
 
 from hub.models import BlockingKey, Decision, SourceRecord
+from hub.services.term_frequencies import frequency_keys, is_frequency_rule, record_frequencies
 from linkage.blocking import blocking_keys
+from linkage.cluster import ClusterSettings
 from linkage.config import MatchConfig
 from linkage.scoring import PairScore, score_many
 
@@ -32,8 +34,14 @@ def key_hash(rule: str, key: str) -> int:
 
 
 def hashed_blocking_keys(standardised: Mapping, config: MatchConfig) -> list[tuple[str, int]]:
-    """The (rule, key hash) pairs of a standardised record."""
-    return [(rule, key_hash(rule, key)) for rule, key in blocking_keys(standardised, config)]
+    """The (rule, key hash) pairs of a standardised record, stored as its BlockingKey rows.
+
+    Besides the blocking keys, these rows count values for the term-frequency adjustment (see
+    ``hub.services.term_frequencies``): rules named ``tf:<attribute>``, which never find
+    candidates.
+    """
+    keys = [(rule, key_hash(rule, key)) for rule, key in blocking_keys(standardised, config)]
+    return keys + frequency_keys(standardised, config)
 
 
 @dataclass
@@ -44,6 +52,9 @@ class EntityCandidate:
     record_id: int
     score: PairScore
     rules: set[str] = field(default_factory=set)
+    # Filled in only when several entities score above auto-link (see ``merge_context``).
+    auto_links: int = 0
+    size: int = 0
 
     def explanation(self) -> dict:
         return {**self.score.explanation(), "blocking_rules": sorted(self.rules)}
@@ -57,6 +68,8 @@ class MatchDecision:
     target: EntityCandidate | None = None
     review: list[tuple[EntityCandidate, str]] = field(default_factory=list)
     forced_by_decision: bool = False
+    # Further entities the record joins to ``target``, as the batch clustering would.
+    merge: list[EntityCandidate] = field(default_factory=list)
 
 
 def _candidate_record_ids(record_id: int | None, keys: list[tuple[str, int]],
@@ -67,9 +80,9 @@ def _candidate_record_ids(record_id: int | None, keys: list[tuple[str, int]],
     rows. A key shared by more than ``max_block_size`` records is too common to say anything
     (a default postcode, a shared company phone) and forms no block.
     """
-    if not keys:
+    rule_of = {hashed: rule for rule, hashed in keys if not is_frequency_rule(rule)}
+    if not rule_of:
         return {}
-    rule_of = {hashed: rule for rule, hashed in keys}
     limit = config.max_block_size
     table = BlockingKey._meta.db_table
     lookup = (f"SELECT * FROM (SELECT key_hash, source_record_id FROM {table} "
@@ -131,16 +144,48 @@ def score_candidates(*, record_id: int | None, standardised: Mapping, config: Ma
             constraints["same"].add(entity_id)
         if candidate_id in found:
             scored.append((candidate_id, entity_id, candidate_std))
-    scores = score_many(standardised, [std for _, _, std in scored], config)
+    frequencies = record_frequencies(standardised, config)
+    scores = score_many(standardised, [std for _, _, std in scored], config, frequencies)
     best: dict[str, EntityCandidate] = {}
+    auto_links: Counter = Counter()
     for (candidate_id, entity_id, _), pair in zip(scored, scores, strict=True):
+        auto_links[entity_id] += pair.weight >= config.auto_link_threshold
         current = best.get(entity_id)
         if current is None or pair.weight > current.score.weight:
             best[entity_id] = EntityCandidate(entity_id, candidate_id, pair, found[candidate_id])
         else:
             current.rules |= found[candidate_id]
     ranked = sorted(best.values(), key=lambda c: (-c.score.weight, c.entity_id))
+    for candidate in ranked:
+        candidate.auto_links = auto_links[candidate.entity_id]
+    merge_context(ranked, constraints, config)
     return ranked, constraints
+
+
+def merge_context(ranked: list[EntityCandidate], constraints: dict, config: MatchConfig) -> None:
+    """Sizes of, and steward "different" decisions between, the entities above auto-link.
+
+    Only needed (and only queried) when the record links to more than one entity: ``decide``
+    then joins them as the batch clustering would, which needs both.
+    """
+    constraints["apart"] = set()
+    auto = [c for c in ranked if c.score.weight >= config.auto_link_threshold]
+    if len(auto) < 2:
+        return
+    entity_of = dict(SourceRecord.objects
+                     .filter(entity_id__in=[c.entity_id for c in auto],
+                             state=SourceRecord.State.ACTIVE)
+                     .values_list("id", "entity_id"))
+    sizes = Counter(entity_of.values())
+    for candidate in auto:
+        candidate.size = sizes[candidate.entity_id]
+    decisions = Decision.objects.filter(is_active=True, verdict=Decision.Verdict.DIFFERENT,
+                                        record_a_id__in=list(entity_of),
+                                        record_b_id__in=list(entity_of))
+    for record_a_id, record_b_id in decisions.values_list("record_a_id", "record_b_id"):
+        pair = frozenset({entity_of[record_a_id], entity_of[record_b_id]})
+        if len(pair) == 2:
+            constraints["apart"].add(pair)
 
 
 def decide(candidates: list[EntityCandidate], constraints: dict, config: MatchConfig,
@@ -148,9 +193,11 @@ def decide(candidates: list[EntityCandidate], constraints: dict, config: MatchCo
     """Turn ranked candidate entities into a link, a new entity or review tasks.
 
     A "same" decision wins outright; entities holding a "different" record are never chosen.
-    Exactly one entity above the auto-link threshold is linked; more than one is ambiguous and
-    goes to review rather than guessing; otherwise the best few above the review threshold are
-    put up for review.
+    One entity above the auto-link threshold is linked. Above it against several, the record
+    joins them as the batch clustering (``linkage.cluster``) would, strongest first, and a join
+    that clustering refuses (a steward's "different", one weak link between two large entities,
+    an over-large result) becomes a review task instead. Otherwise the best few above the
+    review threshold are put up for review.
     """
     allowed = [c for c in candidates if c.entity_id not in constraints["different"]]
     forced = [c for c in allowed if c.entity_id in constraints["same"]]
@@ -160,9 +207,32 @@ def decide(candidates: list[EntityCandidate], constraints: dict, config: MatchCo
     if len(auto) == 1:
         return MatchDecision("linked", target=auto[0])
     if len(auto) > 1:
-        return MatchDecision("review", review=[(c, "ambiguous") for c in auto])
+        return _join_several(auto, constraints, config)
     uncertain = [c for c in allowed if c.score.weight >= config.review_threshold]
     if uncertain:
         return MatchDecision(
             "review", review=[(c, "uncertain") for c in uncertain[:MAX_REVIEW_CANDIDATES]])
     return MatchDecision("new_entity")
+
+
+def _join_several(auto: list[EntityCandidate], constraints: dict, config: MatchConfig,
+                  ) -> MatchDecision:
+    """Link to the strongest entity and merge the others in, unless clustering would refuse."""
+    settings = ClusterSettings(auto_link_threshold=config.auto_link_threshold)
+    joined, refused = [auto[0]], []
+    size = 1 + auto[0].size
+    for candidate in auto[1:]:
+        large = (size >= settings.large_cluster_size
+                 and candidate.size >= settings.large_cluster_size)
+        if any(frozenset({candidate.entity_id, j.entity_id}) in constraints.get("apart", ())
+               for j in joined):
+            refused.append((candidate, "ambiguous"))
+        elif (large and candidate.score.weight < settings.strong_link_weight
+              and candidate.auto_links < 2):
+            refused.append((candidate, "weak_bridge"))
+        elif size + candidate.size > settings.max_cluster_size:
+            refused.append((candidate, "too_large"))
+        else:
+            joined.append(candidate)
+            size += candidate.size
+    return MatchDecision("linked", target=auto[0], merge=joined[1:], review=refused)

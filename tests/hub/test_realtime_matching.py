@@ -1,9 +1,17 @@
 """Real-time matching decisions: auto link, review, ambiguity, steward decisions."""
 
+import pandas as pd
 from django.test import override_settings
 
-from hub.models import Decision, Entity, ReviewTask, SourceRecord
+from hub.models import Decision, Entity, Event, ReviewTask, SourceRecord
+from hub.services import term_frequencies
 from hub.services.ingest import record_upsert
+from hub.services.match_config import active_match_config
+from hub.services.matching import EntityCandidate, decide
+from hub.services.term_frequencies import record_frequencies
+from linkage import frequencies as linkage_frequencies
+from linkage.frequencies import TermFrequencies
+from linkage.scoring import PairScore
 
 NAMES = {"given_name": "Aurelio", "family_name": "Brandauer"}
 
@@ -12,19 +20,50 @@ def upsert(source, key, **attributes):
     return record_upsert(source_code=source, source_key=key, attributes=attributes)
 
 
-def test_record_matching_two_entities_opens_review_tasks_instead_of_guessing(sources):
+def _two_halves_of_one_customer():
     by_email = upsert("crm", "C1", **NAMES, email="aurelio.b@example-mail.de")
     by_birth = upsert("billing", "B1", **NAMES, birth_date="1979-06-30", postcode="10115")
     assert by_email.golden_id != by_birth.golden_id  # names alone are not enough to link
-    both = upsert("support", "S1", **NAMES, email="aurelio.b@example-mail.de",
-                  birth_date="1979-06-30", postcode="10115")
-    assert both.outcome == "review"
-    assert both.golden_id not in {by_email.golden_id, by_birth.golden_id}
-    tasks = ReviewTask.objects.filter(source_record__source_key="S1", state="open")
-    assert {t.candidate_entity_id for t in tasks} == {by_email.golden_id, by_birth.golden_id}
-    assert {t.reason for t in tasks} == {"ambiguous"}
-    assert all(t.explanation["attributes"] and t.model_version for t in tasks)
-    assert Entity.objects.get(pk=by_email.golden_id).records.count() == 1
+    return by_email, by_birth
+
+
+BRIDGE = {**NAMES, "email": "aurelio.b@example-mail.de", "birth_date": "1979-06-30",
+          "postcode": "10115"}
+
+
+def test_record_linking_two_entities_joins_them_as_a_batch_run_would(sources):
+    by_email, by_birth = _two_halves_of_one_customer()
+
+    both = upsert("support", "S1", **BRIDGE)
+
+    assert both.outcome == "linked"
+    survivor = Entity.objects.get(pk=both.golden_id)
+    assert survivor.golden_id in {by_email.golden_id, by_birth.golden_id}
+    assert survivor.records.filter(state="active").count() == 3
+    victim_id = ({by_email.golden_id, by_birth.golden_id} - {survivor.golden_id}).pop()
+    victim = Entity.objects.get(pk=victim_id)
+    assert (victim.state, victim.merged_into_id) == ("merged", survivor.golden_id)
+    assert Event.objects.filter(kind="entity.merged", entity_id=victim_id,
+                                payload__into=survivor.golden_id).count() == 1
+    assert not ReviewTask.objects.filter(state="open").exists()
+
+
+def test_record_matching_two_entities_a_steward_kept_apart_opens_review_tasks_instead_of_guessing(
+        sources):
+    by_email, by_birth = _two_halves_of_one_customer()
+    first, second = sorted(SourceRecord.objects.values_list("id", flat=True))
+    Decision.objects.create(record_a_id=first, record_b_id=second, verdict="different")
+
+    both = upsert("support", "S1", **BRIDGE)
+
+    assert both.outcome == "linked"
+    assert both.golden_id in {by_email.golden_id, by_birth.golden_id}
+    other = ({by_email.golden_id, by_birth.golden_id} - {both.golden_id}).pop()
+    task = ReviewTask.objects.get(source_record__source_key="S1", state="open")
+    assert (task.candidate_entity_id, task.reason) == (other, "ambiguous")
+    assert task.explanation["attributes"] and task.model_version
+    assert Entity.objects.get(pk=other).state == "active"
+    assert Entity.objects.get(pk=other).records.count() == 1
 
 
 def test_score_between_thresholds_opens_one_uncertain_task(sources):
@@ -89,3 +128,43 @@ def test_placeholder_email_does_not_link_strangers(sources):
     upsert("crm", "C1", given_name="Ann", family_name="Lee", email="test@test.com")
     other = upsert("crm", "C2", given_name="Bob", family_name="Stone", email="test@test.com")
     assert other.outcome == "new_entity"
+
+
+def test_real_time_term_frequencies_are_the_counts_a_batch_run_makes(sources, monkeypatch):
+    monkeypatch.setattr(linkage_frequencies, "MIN_RECORDS", 1)
+    monkeypatch.setattr(term_frequencies, "MIN_RECORDS", 1)
+    people = [("Anna", "Smith"), ("Ben", "Smith"), ("Carl", "Smith"), ("Dora", "Wojciechowski")]
+    for index, (given, family) in enumerate(people):
+        upsert("crm", f"C{index}", given_name=given, family_name=family,
+               birth_date=f"198{index}-01-01")
+    config = active_match_config()
+    stored = [r.standardised for r in SourceRecord.objects.all()]
+    batch = TermFrequencies.from_frame(pd.DataFrame(stored), ["given_name", "family_name"])
+
+    for record in stored:
+        hub = record_frequencies(record, config)
+        for attribute in ("given_name", "family_name"):
+            value = record[attribute]
+            assert hub.frequency(attribute, value) == batch.frequency(attribute, value)
+    assert record_frequencies(stored[0], config).frequency("family_name", stored[0]["family_name"]
+                                                           ) == 0.75
+
+
+def test_joining_several_entities_refuses_what_clustering_refuses(db):
+    config = active_match_config()
+    strong = config.auto_link_threshold + 20
+    weak = config.auto_link_threshold + 1
+
+    def candidate(entity, weight, size, auto_links=1):
+        score = PairScore(weight=weight, probability=1.0, attributes=(), prior=0.0,
+                          config_version="t", rules=())
+        return EntityCandidate(entity, 1, score, auto_links=auto_links, size=size)
+
+    decision = decide([candidate("GA", strong, 5), candidate("GD", strong - 1, 60),
+                       candidate("GB", weak, 4), candidate("GC", weak, 1)],
+                      {"same": set(), "different": set(), "apart": set()}, config)
+
+    assert decision.outcome == "linked" and decision.target.entity_id == "GA"
+    assert [c.entity_id for c in decision.merge] == ["GC"]
+    assert {(c.entity_id, reason) for c, reason in decision.review} == {
+        ("GB", "weak_bridge"), ("GD", "too_large")}

@@ -122,6 +122,17 @@ def test_term_frequency_adjustment_makes_rare_agreement_weigh_more(config):
     assert weight["common"] == pytest.approx(np.log2(m / 0.9))
 
 
+def test_too_few_records_give_no_frequencies_and_keep_the_average_weight(config):
+    few = TermFrequencies.from_counts({"family_name": {"smith": 600, "jones": 399}})
+    enough = TermFrequencies.from_counts({"family_name": {"smith": 600, "jones": 400}})
+    record = {"family_name": "smith"}
+
+    assert few.frequency("family_name", "smith") is None
+    assert score_pair(record, record, config, few) == score_pair(record, record, config)
+    assert enough.frequency("family_name", "smith") == pytest.approx(0.6)
+    assert score_pair(record, record, config, enough) != score_pair(record, record, config)
+
+
 def test_unknown_values_keep_the_average_weight(config):
     frequencies = TermFrequencies.from_counts({"family_name": {"smith": 10}})
     record = {"family_name": "zzyzx"}
@@ -136,7 +147,7 @@ def test_a_frequency_source_needs_only_a_frequency_method(config):
         def frequency(self, attribute, value):
             return {"smith": 0.5}.get(value) if attribute == "family_name" else None
 
-    counted = TermFrequencies.from_counts({"family_name": {"smith": 1, "jones": 1}})
+    counted = TermFrequencies.from_counts({"family_name": {"smith": 600, "jones": 600}})
     record = {"family_name": "smith"}
 
     assert score_pair(record, record, config, FromDatabase()) == score_pair(

@@ -206,7 +206,7 @@ def test_score_many_equals_score_pair_for_each_candidate(config):
         {"given_name": "bennett", "family_name": "olivia", "postcode": "LS11AB"},
         {},
     ]
-    frequencies = TermFrequencies.from_counts({"given_name": {"olivia": 3, "liv": 1}})
+    frequencies = TermFrequencies.from_counts({"given_name": {"olivia": 300, "liv": 900}})
 
     many = score_many(OLIVIA, candidates, config, frequencies)
 
