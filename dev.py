@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """One-command set-up for newcomers and CI: only the Python standard library is used here.
 
-    python3 dev.py demo   create .venv, install, migrate, load the demo data, run the hub
+    python3 dev.py demo   create .venv, install, start the demo source systems, migrate,
+                          sync the sources into the hub, run the hub
     python3 dev.py test   create .venv if needed, install, run the whole test suite
 
 The virtual environment is reinstalled only when pyproject.toml changes (a stamp file in .venv
@@ -12,8 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import subprocess
 import sys
+import threading
 import tomllib
 import venv
 from pathlib import Path
@@ -45,21 +48,63 @@ def ensure_environment() -> None:
     STAMP.write_text(wanted)
 
 
-def _run(*args: str) -> None:
-    subprocess.run([str(PYTHON), *args], check=True, cwd=ROOT)
+def _run(*args: str, env: dict | None = None) -> None:
+    subprocess.run([str(PYTHON), *args], check=True, cwd=ROOT, env=env)
+
+
+DEMO_DATA = ROOT / "var" / "demo-sources"
+DEMO_TOKENS = ("DEMO_CRM_TOKEN", "DEMO_SUPPORT_TOKEN")
+
+
+def _start_demo_sources(env: dict) -> subprocess.Popen:
+    """Start the four demo source systems and wait until they listen."""
+    print("Starting the demo source systems (CRM, support desk, billing, web shop) ...",
+          flush=True)
+    process = subprocess.Popen(
+        [str(PYTHON), "-m", "demo_sources", "serve", "--data-dir", str(DEMO_DATA)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        print(f"  {line.rstrip()}", flush=True)
+        if line.strip() == "demo sources ready":
+            break
+    else:
+        raise SystemExit("the demo source systems did not start (see the lines above)")
+    # Keep reading what they print, so that a full pipe never blocks them.
+    threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()
+    return process
+
+
+def _demo_environment() -> dict:
+    """The environment of the demo processes: fresh API tokens for the REST demo sources,
+    shared by the sources (which check them) and the hub (which sends them)."""
+    env = dict(os.environ)
+    for name in DEMO_TOKENS:
+        env.setdefault(name, secrets.token_urlsafe(24))
+    return env
 
 
 def demo(extra: list[str]) -> int:
-    """Migrate the default database, load the demo data and serve the hub."""
+    """Start the demo sources, migrate, configure and sync them into the hub, and serve it."""
     address = extra[0] if extra else "127.0.0.1:8000"
-    _run("manage.py", "migrate", "--noinput")
-    _run("manage.py", "load_demo")
-    print(f"\nThe hub is starting on http://{address}/  (admin: /admin/, API: /api/docs/)\n",
-          flush=True)
+    env = _demo_environment()
+    sources = _start_demo_sources(env)
     try:
-        _run("manage.py", "runserver", address, "--noreload")
+        for line in (DEMO_DATA / "sources.env").read_text().splitlines():
+            name, _, value = line.partition("=")
+            if name:
+                env.setdefault(name, value)
+        _run("manage.py", "migrate", "--noinput", env=env)
+        _run("manage.py", "load_sources", str(DEMO_DATA / "sources.json"), env=env)
+        _run("manage.py", "sync", env=env)
+        _run("manage.py", "load_demo", env=env)
+        print(f"\nThe hub is starting on http://{address}/  (admin: /admin/, API: /api/docs/)\n",
+              flush=True)
+        _run("manage.py", "runserver", address, "--noreload", env=env)
     except KeyboardInterrupt:
         pass
+    finally:
+        sources.terminate()
+        sources.wait(timeout=10)
     return 0
 
 

@@ -1,10 +1,11 @@
-"""The SQL connector, on psycopg 3 (PostgreSQL).
+"""The SQL connector: PostgreSQL through psycopg 3, or a SQLite file through the stdlib.
 
 Every value travels as a query parameter and every configured name (table, columns) is quoted as
-an identifier by ``psycopg.sql``, so no setting can inject SQL. Reads and erasures use separate
-connections from separate DSNs: the read role should hold only SELECT, and the read session is
-also marked read-only, so a sync can never write. An erase through a role that may not write
-comes back as an error result, never as a success.
+an identifier, so no setting can inject SQL. Reads and erasures use separate connections from
+separate DSNs: the read role should hold only SELECT, and the read connection is also opened
+read-only (a read-only session on PostgreSQL, ``mode=ro`` on SQLite), so a sync can never write.
+An erase through a connection that may not write comes back as an error result, never as a
+success. What differs between the two databases lives in ``connectors.sql_dialects``.
 """
 
 from __future__ import annotations
@@ -17,13 +18,10 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-import psycopg
-from psycopg import sql
-from psycopg.rows import dict_row
-
 from connectors.base import (
     Change,
     ChangePage,
+    ConfigurationError,
     Connector,
     ConnectorError,
     EraseResult,
@@ -32,13 +30,10 @@ from connectors.base import (
     Setting,
 )
 from connectors.registry import register
+from connectors.sql_dialects import KEY_PLACEHOLDER, dialect_name, make_dialect
 
-ConnectionFactory = Callable[[str], psycopg.Connection]
-_PLACEHOLDER = "%(key)s"
-
-
-def _default_connection_factory(conninfo: str) -> psycopg.Connection:
-    return psycopg.connect(conninfo)
+ConnectionFactory = Callable[[str], Any]
+_PLACEHOLDER = KEY_PLACEHOLDER
 
 
 def _plain(value: Any) -> Any:
@@ -52,20 +47,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _error_code(exc: psycopg.Error) -> str:
-    # Database messages can quote row values ("Key (email)=(...)"), so only the class and
-    # SQLSTATE leave this module.
-    return f"{type(exc).__name__} (SQLSTATE {exc.sqlstate or 'unknown'})"
-
-
 @register("sql")
 class SqlConnector(Connector):
-    """A PostgreSQL system of record read through one role and erased through another."""
+    """A PostgreSQL or SQLite system of record, read through one DSN and erased through another.
+
+    The dialect follows the read DSN: ``sqlite:///path`` is a SQLite file, anything else a
+    PostgreSQL conninfo or URL. ``erase_statement`` is written with ``%(key)s`` for both.
+    """
 
     capabilities = frozenset({"fetch", "list_changes", "export", "erase", "health"})
     settings_schema = (
         Setting("dsn_env", required=True, secret=True,
-                help="environment variable holding the read-only DSN"),
+                help="environment variable holding the read DSN: a PostgreSQL conninfo or URL, "
+                     "or sqlite:///path (opened read-only)"),
         Setting("erase_dsn_env", secret=True,
                 help="environment variable holding the DSN of the role allowed to erase"),
         Setting("table", required=True, help="table or view, optionally schema-qualified"),
@@ -83,12 +77,20 @@ class SqlConnector(Connector):
     def __init__(self, settings: Mapping[str, Any], *, environ: Mapping[str, str] | None = None,
                  connection_factory: ConnectionFactory | None = None):
         super().__init__(settings, environ=environ)
-        self.connect = connection_factory or _default_connection_factory
         self.read_dsn = self.secret("dsn_env")
         self.erase_dsn = self.secret("erase_dsn_env")
+        if self.erase_dsn and dialect_name(self.erase_dsn) != dialect_name(self.read_dsn):
+            raise ConfigurationError(
+                [("erase_dsn_env", "names a different kind of database than dsn_env")])
         s = self.settings
-        self.table = sql.Identifier(*s["table"].split("."))
-        self.key = sql.Identifier(s["key_column"])
+        # ``connection_factory`` takes a PostgreSQL conninfo, or a SQLite ``file:`` URI.
+        self.dialect = make_dialect(self.read_dsn, timeout_ms=s["statement_timeout_ms"],
+                                    factory=connection_factory)
+        for dsn in (self.read_dsn, self.erase_dsn):
+            if dsn:
+                self.dialect.check_dsn(dsn)  # a malformed DSN is a set-up error, not a sync one
+        self.table = self.dialect.identifier(*s["table"].split("."))
+        self.key = self.dialect.identifier(s["key_column"])
 
     @classmethod
     def _check_combination(cls, settings):
@@ -116,30 +118,20 @@ class SqlConnector(Connector):
 
     # -- connections ----------------------------------------------------------------------------
 
-    def _read_connection(self) -> psycopg.Connection:
-        conn = self.connect(self.read_dsn)
-        try:
-            # Belt and braces next to a SELECT-only role: the session itself refuses writes.
-            conn.read_only = True
-            self._set_timeout(conn)
-        except BaseException:
-            conn.close()
-            raise
-        return conn
+    def _read_connection(self) -> Any:
+        """A read-only connection (for checks; the operations use ``dialect.reading``)."""
+        return self.dialect.connect(self.read_dsn, read_only=True)
 
-    def _set_timeout(self, conn: psycopg.Connection) -> None:
-        conn.execute("SELECT set_config('statement_timeout', %s, false)",
-                     [str(self.settings["statement_timeout_ms"])])
-
-    def _select(self, columns: sql.Composable) -> sql.Composed:
-        return sql.SQL("SELECT {} FROM {}").format(columns, self.table)
+    def _select(self, columns: Any) -> Any:
+        return self.dialect.sql("SELECT {} FROM {}").format(columns, self.table)
 
     # -- reads ----------------------------------------------------------------------------------
 
     def _fetch_rows(self, keys: Sequence[str]) -> list[FetchResult]:
-        query = self._select(sql.SQL("*")) + sql.SQL(" WHERE {} = %s").format(self.key)
+        sql = self.dialect.sql
+        query = self._select(sql("*")) + sql(" WHERE {} = {}").format(self.key, self.dialect.param)
         try:
-            with self._read_connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            with self.dialect.reading(self.read_dsn) as cur:
                 results = []
                 for key in keys:
                     # One indexed lookup per key; key lists are short (one golden ID's records)
@@ -152,10 +144,10 @@ class SqlConnector(Connector):
                         record = {name: _plain(value) for name, value in row.items()}
                         results.append(FetchResult(str(key), "ok", record=record))
                 return results
-        except psycopg.errors.QueryCanceled as exc:
-            return [FetchResult(str(key), "timeout", error=_error_code(exc)) for key in keys]
-        except psycopg.Error as exc:
-            return [FetchResult(str(key), "error", error=_error_code(exc)) for key in keys]
+        except self.dialect.errors as exc:
+            status = "timeout" if self.dialect.is_timeout(exc) else "error"
+            code = self.dialect.error_code(exc)
+            return [FetchResult(str(key), status, error=code) for key in keys]
 
     def fetch_many(self, keys: Sequence[str]) -> list[FetchResult]:
         """The whole row for each key (``SELECT *``), one result per key in order."""
@@ -174,21 +166,23 @@ class SqlConnector(Connector):
         s = self.settings
         if not s["updated_at_column"]:
             raise ConnectorError("list_changes needs updated_at_column")
-        updated = sql.Identifier(s["updated_at_column"])
+        sql, param, identifier = self.dialect.sql, self.dialect.param, self.dialect.identifier
+        updated = identifier(s["updated_at_column"])
         names = [s["key_column"], s["updated_at_column"]]
         names += [name for name in (s["version_column"], s["deleted_column"]) if name]
         names += [name for name in self.mapping.source_fields() if name not in names]
-        columns = sql.SQL(", ").join(sql.Identifier(name) for name in names)
+        columns = sql(", ").join(identifier(name) for name in names)
         position = self._decode_cursor(since_cursor)
         try:
-            with self._read_connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            with self.dialect.reading(self.read_dsn) as cur:
                 while True:
                     query = self._select(columns)
                     params: list[Any] = []
                     if position is not None:
-                        query += sql.SQL(" WHERE ({}, {}) > (%s, %s)").format(updated, self.key)
+                        query += sql(" WHERE ({}, {}) > ({}, {})").format(
+                            updated, self.key, param, param)
                         params += position
-                    query += sql.SQL(" ORDER BY {}, {} LIMIT %s").format(updated, self.key)
+                    query += sql(" ORDER BY {}, {} LIMIT {}").format(updated, self.key, param)
                     cur.execute(query, [*params, s["page_size"]])
                     rows = cur.fetchall()
                     if not rows:
@@ -199,8 +193,9 @@ class SqlConnector(Connector):
                                      self._encode_cursor(position))
                     if len(rows) < s["page_size"]:
                         return
-        except psycopg.Error as exc:
-            raise ConnectorError(f"list changes from {s['table']}: {_error_code(exc)}") from None
+        except self.dialect.errors as exc:
+            raise ConnectorError(
+                f"list changes from {s['table']}: {self.dialect.error_code(exc)}") from None
 
     def _change(self, row: Mapping[str, Any]) -> Change:
         s = self.settings
@@ -247,24 +242,22 @@ class SqlConnector(Connector):
         if existing.status != "ok":
             return EraseResult(key, "error", error=f"existence check: {existing.error}")
         statement = self.settings["erase_statement"]
-        query: sql.Composable = (
-            sql.SQL(statement) if statement
-            else sql.SQL("DELETE FROM {} WHERE {} = %(key)s").format(self.table, self.key)
-        )
+        dialect = self.dialect
+        query = dialect.erase_query(statement) if statement else (
+            dialect.sql("DELETE FROM {} WHERE {} = ").format(self.table, self.key)
+            + dialect.erase_query(_PLACEHOLDER))
         try:
-            with self.connect(self.erase_dsn) as conn:
-                self._set_timeout(conn)  # inside the with block, so a failure still closes
-                with conn.transaction(), conn.cursor() as cur:
-                    cur.execute(query, {"key": str(key)})
-                    rows = cur.rowcount
-                    if rows != 1:
-                        raise _WrongRowCount(rows)  # leaving the block rolls the erase back
+            with dialect.erasing(self.erase_dsn) as cur:
+                cur.execute(query, {"key": str(key)})
+                rows = cur.rowcount
+                if rows != 1:
+                    raise _WrongRowCount(rows)  # leaving the block rolls the erase back
         except _WrongRowCount as exc:
             return EraseResult(key, "error", rows=0,
                                error=f"erase statement affected {exc.rows} rows for key {key}; "
                                      "rolled back")
-        except psycopg.Error as exc:
-            return EraseResult(key, "error", error=f"erase failed: {_error_code(exc)}")
+        except dialect.errors as exc:
+            return EraseResult(key, "error", error=f"erase failed: {dialect.error_code(exc)}")
         outcome = "deleted" if self.erase_policy == "delete" else "anonymised"
         return EraseResult(key, outcome, rows=rows)
 
@@ -272,10 +265,10 @@ class SqlConnector(Connector):
         """``SELECT 1`` through the read connection."""
         started = datetime.now()
         try:
-            with self._read_connection() as conn:
-                conn.execute("SELECT 1")
-        except psycopg.Error as exc:
-            return HealthResult(False, _error_code(exc), _ms_since(started))
+            with self.dialect.reading(self.read_dsn) as cur:
+                cur.execute("SELECT 1")
+        except self.dialect.errors as exc:
+            return HealthResult(False, self.dialect.error_code(exc), _ms_since(started))
         return HealthResult(True, "ok", _ms_since(started))
 
 

@@ -141,10 +141,38 @@ MATCH_AUTO_LINK_THRESHOLD = env_float("MATCH_AUTO_LINK_THRESHOLD", None)
 MATCH_DEFAULT_COUNTRY = os.environ.get("MATCH_DEFAULT_COUNTRY") or None
 # Largest number of records one batch request may carry.
 INGEST_BATCH_LIMIT = 1000
+# Seconds GET /api/entities/{id}/records waits for the sources; a slower one answers "timeout".
+FEDERATION_TIMEOUT = env_float("FEDERATION_TIMEOUT", 2.0)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # httpx logs every request URL at INFO; connector URLs carry source keys, which identify
+    # a customer in a source system, so only warnings get through.
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+}
+
+# Privacy requests (GDPR export and erasure).
+# Secret for the keyed hashes of the suppression list; required once anything is erased.
+PRIVACY_HMAC_KEY = os.environ.get("PRIVACY_HMAC_KEY", "")
+if not PRIVACY_HMAC_KEY and os.environ.get("PRIVACY_HMAC_KEY_FILE"):
+    PRIVACY_HMAC_KEY = Path(os.environ["PRIVACY_HMAC_KEY_FILE"]).read_text().strip()
+# Days an export's download link works; the bundle is deleted after that.
+PRIVACY_EXPORT_TTL_DAYS = env_float("PRIVACY_EXPORT_TTL_DAYS", 7.0)
+# Retries of a source that fails: exponential backoff with jitter, within a retry window.
+PRIVACY_RETRY_BASE_SECONDS = env_float("PRIVACY_RETRY_BASE_SECONDS", 60.0)
+PRIVACY_RETRY_MAX_SECONDS = env_float("PRIVACY_RETRY_MAX_SECONDS", 3600.0)
+PRIVACY_RETRY_WINDOW_HOURS = env_float("PRIVACY_RETRY_WINDOW_HOURS", 72.0)
+# A step left "running" longer than this (a crashed worker) is picked up again.
+PRIVACY_STEP_LEASE_SECONDS = env_float("PRIVACY_STEP_LEASE_SECONDS", 900.0)
+
+# Background work runs on Celery when a broker is configured, in-process otherwise.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_ALWAYS_EAGER = False
+CELERY_BEAT_SCHEDULE = {
+    "privacy-steps": {"task": "hub.tasks.privacy_steps_run_due", "schedule": 60.0},
+    "privacy-exports-purge": {"task": "hub.tasks.privacy_exports_purge", "schedule": 3600.0},
 }

@@ -1,4 +1,4 @@
-"""The matching engine and the connectors stay free of Django and of the hub (DESIGN.md 3)."""
+"""The matching engine, the connectors and the demo systems stay free of Django and the hub."""
 
 import ast
 from pathlib import Path
@@ -20,7 +20,7 @@ def _imported_top_level_modules(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("package", ["linkage", "connectors"])
+@pytest.mark.parametrize("package", ["linkage", "connectors", "demo_sources"])
 def test_package_never_imports_django_or_hub(package):
     files = sorted((ROOT / package).rglob("*.py"))
     assert files, f"{package}/ has no modules"

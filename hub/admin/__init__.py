@@ -3,4 +3,4 @@
 Each module registers its own pages; importing them here is what puts them on the site.
 """
 
-from hub.admin import records, sources  # noqa: F401
+from hub.admin import privacy, records, sources, workbench  # noqa: F401

@@ -129,3 +129,27 @@ class XrefSerializer(serializers.Serializer):
     state = serializers.CharField()
     golden_id = serializers.CharField(allow_null=True)
     records = CrossReferenceSerializer(many=True)
+
+
+class RecordBlockSerializer(serializers.Serializer):
+    """One cross-reference's live record, as its source answered (or did not) just now."""
+
+    source = serializers.CharField()
+    source_key = serializers.CharField()
+    status = serializers.ChoiceField(choices=["ok", "not_found", "timeout", "error",
+                                              "circuit_open"])
+    record = serializers.JSONField(allow_null=True,
+                                   help_text="The source's full record when status is ok.")
+    elapsed_ms = serializers.FloatField()
+    error = serializers.CharField(allow_blank=True, help_text="A short code, never data.")
+
+
+class EntityRecordsSerializer(serializers.Serializer):
+    """The full records of an entity, fetched live from its sources and never stored."""
+
+    golden_id = serializers.CharField()
+    state = serializers.CharField()
+    resolved_from = serializers.CharField(
+        allow_null=True, help_text="The merged golden ID that was asked for, if any.")
+    elapsed_ms = serializers.FloatField()
+    records = RecordBlockSerializer(many=True, source="blocks")

@@ -1,4 +1,5 @@
-"""API views: ingest (upsert, delete, batch) and lookups (entity, cross-reference)."""
+"""API views: ingest (upsert, delete, batch), lookups (entity, cross-reference) and federated
+reads of an entity's full records."""
 
 from dataclasses import asdict
 
@@ -16,6 +17,7 @@ from hub.selectors.entities import (
     entity_open_task_count,
     record_by_xref,
 )
+from hub.services.federation import entity_records_fetch
 from hub.services.ingest import record_delete, record_upsert, records_upsert_batch
 
 BATCH_KEY = "batch"
@@ -99,3 +101,21 @@ class XrefView(APIView):
         return Response(s.XrefSerializer({
             "source": record.source.code, "source_key": record.source_key,
             "state": record.state, "golden_id": record.entity_id, "records": links}).data)
+
+
+class EntityRecordsView(APIView):
+    """``/api/entities/{golden_id}/records``: every linked record, fetched live and concurrently.
+
+    A merged ID answers for its survivor and says so in ``resolved_from``.
+    """
+
+    @extend_schema(responses={200: s.EntityRecordsSerializer},
+                   description="Fetch the full record behind each cross-reference from its "
+                               "source, all sources at once. Each block has a status (ok, "
+                               "not_found, timeout, error, circuit_open); a slow or failing "
+                               "source never fails the request nor delays it past the "
+                               "federation timeout. Nothing fetched is stored; the access is "
+                               "recorded as an event.")
+    def get(self, request, golden_id):
+        result = entity_records_fetch(golden_id=golden_id, actor=request.user)
+        return Response(s.EntityRecordsSerializer(result).data)

@@ -29,6 +29,7 @@ from hub.services.events import event_record
 from hub.services.linking import apply_decision, cancel_open_tasks
 from hub.services.match_config import active_match_config
 from hub.services.matching import decide, hashed_blocking_keys, score_candidates
+from hub.services.privacy_suppression import suppressed_record_hold
 from hub.services.transactions import atomic_with_retry
 from linkage.standardise import standardise_record
 
@@ -182,6 +183,14 @@ def _upsert(source: SourceSystem, source_key: str, prepared: PreparedRecord,
         raise Conflict("this version is already stored with different key attributes")
     attributes_changed = not was_active or record.standardised != prepared.standardised
     _store(record, prepared, version, updated_at)
+    if not was_active:
+        # An erased person sent again is held for a steward, never silently re-linked.
+        held_tasks = suppressed_record_hold(record=record, actor=actor)
+        if held_tasks is not None:
+            result = _current_result(record, "created" if created else "updated",
+                                     "matches an erased person: held for review")
+            result.outcome, result.review_tasks = "review", held_tasks
+            return result
     current_link = Link.objects.filter(source_record=record, ended_at=None).first()
     if not attributes_changed or (current_link and current_link.origin == Link.Origin.MANUAL):
         # A steward's link is never undone by matching: only the blocking keys follow the data.
