@@ -26,7 +26,8 @@ def explain_rows(result: BatchResult, rows: np.ndarray) -> list[dict]:
     right = pairs.attrs["right_position"][rows]
     weights = pair_weights(config, levels, result.table, left, right, result.frequencies)
     totals = config.prior_weight + weights.sum(axis=1)
-    rules = pairs["rules"].astype(str).to_numpy()[rows]
+    # Pick the rows first: converting the whole column would cost seconds on millions of pairs.
+    rules = [str(rule) for rule in pairs["rules"].to_numpy()[rows].tolist()]
     names = [[level.name for level in c.levels] + [MISSING_LEVEL] for c in config.comparisons]
     explanations = []
     for i, total in enumerate(totals.tolist()):

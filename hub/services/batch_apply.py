@@ -16,22 +16,31 @@ from hub.services.events import event_record
 from linkage.explain import explain_rows
 
 
-def _set_entities(assignments: list[tuple[int, str]]) -> None:
-    """UPDATE ... FROM (VALUES ...): one statement per chunk instead of one per record."""
-    table = SourceRecord._meta.db_table
-    for chunk in chunks(assignments, 2000):
+def _update_from_values(table: str, assignments: str, columns: tuple[str, str],
+                        rows: list[tuple], params: tuple = ()) -> None:
+    """UPDATE ... FROM (VALUES ...): one statement per chunk of rows instead of one per row.
+
+    ``columns`` names the key and the value column of the VALUES list; ``assignments`` is the
+    SET clause reading ``v.<value column>``, with ``params`` for its own placeholders. The key
+    is matched against the table's primary key.
+    """
+    key, value = columns
+    primary_key = "golden_id" if table == Entity._meta.db_table else "id"
+    for chunk in chunks(rows, 2000):
         values = ", ".join(["(%s, %s)"] * len(chunk))
-        params = [item for pair in chunk for item in pair]
+        flat = [item for pair in chunk for item in pair]
+        source = (f"(SELECT column1 AS {key}, column2 AS {value} FROM (VALUES {values}) AS t)"
+                  if connection.vendor == "sqlite" else f"(VALUES {values})")
+        alias = "v" if connection.vendor == "sqlite" else f"v({key}, {value})"
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET entity_id = v.entity_id, updated_at = %s "
-                f"FROM (SELECT column1 AS record_id, column2 AS entity_id FROM (VALUES {values})"
-                f" AS t) AS v WHERE {table}.id = v.record_id"
-                if connection.vendor == "sqlite" else
-                f"UPDATE {table} SET entity_id = v.entity_id, updated_at = %s "
-                f"FROM (VALUES {values}) AS v(record_id, entity_id) "
-                f"WHERE {table}.id = v.record_id",
-                [timezone.now(), *params])
+            cursor.execute(f"UPDATE {table} SET {assignments} FROM {source} AS {alias} "
+                           f"WHERE {table}.{primary_key} = v.{key}", [*params, *flat])
+
+
+def _set_entities(assignments: list[tuple[int, str]]) -> None:
+    """Point each record at its new entity, in bulk."""
+    _update_from_values(SourceRecord._meta.db_table, "entity_id = v.entity_id, updated_at = %s",
+                        ("record_id", "entity_id"), assignments, (timezone.now(),))
 
 
 def _check_unchanged(run: BatchRun, moved: list[int]) -> None:
@@ -86,11 +95,19 @@ def _relink(run: BatchRun, golden_of: dict[int, str], actor) -> list[Link]:
 
 
 def _retire(run: BatchRun, golden_of_target) -> None:
-    for old, target in run.plan.retired.items():
-        survivor = golden_of_target(target)
-        Entity.objects.filter(golden_id=old).update(
-            state=Entity.State.MERGED, merged_into_id=survivor, version=F("version") + 1)
-        Entity.objects.filter(merged_into_id=old).update(merged_into_id=survivor)
+    """Mark the entities the run empties as merged into their survivors, in bulk, and re-point
+    entities merged into them earlier, so every old golden ID resolves in one step."""
+    survivor_of = {old: golden_of_target(target) for old, target in run.plan.retired.items()}
+    table = Entity._meta.db_table
+    _update_from_values(table, "state = %s, merged_into_id = v.survivor, version = version + 1, "
+                        "updated_at = %s", ("old", "survivor"), list(survivor_of.items()),
+                        (Entity.State.MERGED, timezone.now()))
+    earlier = []
+    for chunk in chunks(list(survivor_of)):
+        earlier += Entity.objects.filter(merged_into_id__in=chunk).exclude(
+            golden_id__in=chunk).values_list("golden_id", "merged_into_id")
+    _update_from_values(table, "merged_into_id = v.survivor", ("old", "survivor"),
+                        [(gid, survivor_of[into]) for gid, into in earlier])
 
 
 def _open_review_tasks(run: BatchRun, golden_of: dict[int, str]) -> int:

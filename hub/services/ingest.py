@@ -133,8 +133,10 @@ def _current_result(record: SourceRecord, change: str, message: str = "") -> Ing
     return result
 
 
-def _replace_blocking_keys(record: SourceRecord, keys: list[tuple[str, int]]) -> None:
-    BlockingKey.objects.filter(source_record=record).delete()
+def _replace_blocking_keys(record: SourceRecord, keys: list[tuple[str, int]], *,
+                           created: bool = False) -> None:
+    if not created:  # a record inserted in this transaction has no keys yet
+        BlockingKey.objects.filter(source_record=record).delete()
     BlockingKey.objects.bulk_create(
         [BlockingKey(source_record=record, rule=rule, key_hash=hashed)
          for rule, hashed in dict.fromkeys(keys)])
@@ -151,11 +153,15 @@ def _store(record: SourceRecord, prepared: PreparedRecord, version, updated_at) 
         record.source_updated_at = updated_at
 
 
-def _rematch(record: SourceRecord, was_active: bool, actor) -> dict:
-    """Match the record afresh and apply the decision; returns the event payload part."""
+def _rematch(record: SourceRecord, was_active: bool, actor, *, created: bool = False) -> dict:
+    """Match the record afresh and apply the decision; returns the event payload part.
+
+    ``created``: the record was inserted in this transaction, so it has no keys, decisions,
+    tasks or links yet, and the queries looking for them are skipped (the real-time budget).
+    """
     config = active_match_config()
     keys = hashed_blocking_keys(record.standardised, config)
-    _replace_blocking_keys(record, keys)
+    _replace_blocking_keys(record, keys, created=created)
     members = []
     if was_active:
         members = list(SourceRecord.objects.filter(
@@ -163,10 +169,10 @@ def _rematch(record: SourceRecord, was_active: bool, actor) -> dict:
             .values_list("id", flat=True))
     candidates, constraints = score_candidates(
         record_id=record.pk, standardised=record.standardised, config=config, keys=keys,
-        extra_record_ids=members)
+        extra_record_ids=members, has_decisions=not created)
     decision = decide(candidates, constraints, config)
     return apply_decision(record=record, decision=decision, was_active=was_active,
-                          config=config, actor=actor)
+                          config=config, actor=actor, created=created)
 
 
 def _upsert(source: SourceSystem, source_key: str, prepared: PreparedRecord,
@@ -191,14 +197,15 @@ def _upsert(source: SourceSystem, source_key: str, prepared: PreparedRecord,
                                      "matches an erased person: held for review")
             result.outcome, result.review_tasks = "review", held_tasks
             return result
-    current_link = Link.objects.filter(source_record=record, ended_at=None).first()
+    current_link = (None if created
+                    else Link.objects.filter(source_record=record, ended_at=None).first())
     if not attributes_changed or (current_link and current_link.origin == Link.Origin.MANUAL):
         # A steward's link is never undone by matching: only the blocking keys follow the data.
         _replace_blocking_keys(record, hashed_blocking_keys(record.standardised,
                                                             active_match_config()))
         match_payload = {"rematched": False}
     else:
-        match_payload = _rematch(record, was_active, actor)
+        match_payload = _rematch(record, was_active, actor, created=created)
     record.save()
     change = "created" if created else "updated"
     event_record(kind=f"record.{change}", entity_id=record.entity_id,

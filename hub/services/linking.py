@@ -130,13 +130,14 @@ def _open_tasks(record: SourceRecord, decision: MatchDecision, config: MatchConf
 
 
 def apply_decision(*, record: SourceRecord, decision: MatchDecision, was_active: bool,
-                   config: MatchConfig, actor=None) -> dict:
+                   config: MatchConfig, actor=None, created: bool = False) -> dict:
     """Make the record's membership follow ``decision``; returns a payload of IDs for the event.
 
     A record moving out of an entity where it was alone retires that entity as merged into its
     new one, so the old golden ID keeps resolving to the right customer.
     """
-    cancel_open_tasks(record)
+    if not created:  # a record inserted in this transaction has no tasks yet
+        cancel_open_tasks(record)
     current_id = record.entity_id if was_active else None
     if decision.outcome == "linked":
         target, current = _lock_target(decision.target.entity_id, current_id,

@@ -115,19 +115,20 @@ def _decided_pairs(record_id: int | None) -> tuple[set[int], set[int]]:
 
 
 def score_candidates(*, record_id: int | None, standardised: Mapping, config: MatchConfig,
-                     keys: list[tuple[str, int]],
-                     extra_record_ids: Iterable[int] = ()) -> tuple[list[EntityCandidate], dict]:
+                     keys: list[tuple[str, int]], extra_record_ids: Iterable[int] = (),
+                     has_decisions: bool = True) -> tuple[list[EntityCandidate], dict]:
     """Score every candidate record and keep the best record per active entity.
 
     ``extra_record_ids`` adds records that must be considered whatever their blocking keys
     (the other members of the record's current entity). Returns the candidates, best first,
     and the decision constraints ({"same": entity ids, "different": entity ids}).
+    ``has_decisions=False`` (a record just inserted) skips looking its decisions up.
     """
     found = _candidate_record_ids(record_id, keys, config)
     for extra_id in extra_record_ids:
         if extra_id != record_id:
             found.setdefault(extra_id, set()).add("same_entity")
-    same_ids, different_ids = _decided_pairs(record_id)
+    same_ids, different_ids = _decided_pairs(record_id) if has_decisions else (set(), set())
     for same_id in same_ids:
         # A steward's "same" must be honoured even when no blocking key is shared any more.
         found.setdefault(same_id, set()).add("decision")

@@ -34,3 +34,16 @@ def test_partition_agreement_counts_records_with_identical_clusters():
     assert partition_agreement({1: "a", 2: "a", 3: "b"}, {1: "x", 2: "x", 3: "y"}) == 1.0
     assert partition_agreement({1: "a", 2: "a", 3: "b"}, {1: "x", 2: "y", 3: "y"}) == 0.0
     assert partition_agreement({1: "a", 2: "a", 3: "b"}, {1: "x", 2: "y", 3: "z"}) == 1 / 3
+
+
+def test_match_benchmark_loads_unmatched_records_and_times_one_batch_run(db):
+    from hub.models import Entity, Event
+    from tests.benchmarks.bench_match import run_benchmark as run_match
+
+    figures = run_match(records=300)
+    assert figures["records"] == 300
+    assert figures["match_seconds"] > 0
+    # The batch run merged duplicates: fewer entities than records, and it said so.
+    assert figures["entities"] == Entity.objects.filter(state="active").count() < 300
+    assert Event.objects.filter(kind="match.completed").count() == 1
+    assert 0.5 < figures["precision"] <= 1.0 and 0.5 < figures["recall"] <= 1.0

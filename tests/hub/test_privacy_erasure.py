@@ -9,6 +9,7 @@ import pytest
 from hub.models import Entity, Event, PrivacyRequest, PrivacyStep, SourceRecord
 from hub.services import privacy as services
 from hub.services.federation import entity_records_fetch
+from hub.services.ingest import record_upsert
 from hub.services.privacy_steps import privacy_steps_run_due
 from hub.services.sources import source_configure
 from tests.connectors.scripted_server import Reply
@@ -246,3 +247,31 @@ def test_a_source_without_connector_is_skipped_as_not_supported(
     else:
         assert (webshop.state, webshop.skip_reason) == (Step.SKIPPED, "not_supported")
         assert erase_calls(servers, "webshop") == 0
+
+
+def test_a_record_joining_the_subject_while_the_request_runs_is_erased_too(
+        servers, subject, officer, person):
+    clock = Clock()
+    for code in CODES:
+        script_erase(servers[code], SUBJECT_KEYS[code])
+    script_erase(servers["billing"], SUBJECT_KEYS["billing"], Reply(503))
+    request = approved_request("erasure", subject, officer, clock)
+    services.privacy_request_run(request_id=request.pk, actor=officer, now=clock,
+                                 dispatch=False)
+    privacy_steps_run_due(now=clock)
+    # The support desk syncs a second record of the person while billing is down.
+    late = record_upsert(source_code="support", source_key="SUP-LATE-1", attributes=person)
+    assert late.golden_id == subject
+    script_erase(servers["support"], "SUP-LATE-1")
+    script_erase(servers["billing"], SUBJECT_KEYS["billing"], Reply(204))
+
+    clock.advance(hours=1)
+    privacy_steps_run_due(now=clock)  # billing succeeds; the late record gets its own call
+    privacy_steps_run_due(now=clock)
+
+    request.refresh_from_db()
+    assert request.state == PrivacyRequest.State.COMPLETED
+    assert len(servers["support"].seen("DELETE", "/customers/SUP-LATE-1")) == 1
+    assert erase_calls(servers, "support") == 1
+    assert request.hub_erasure["records"] == 5
+    assert not SourceRecord.objects.filter(source_key="SUP-LATE-1").exists()

@@ -1,0 +1,132 @@
+"""Benchmark: real-time match of one record against a hub that already holds N records.
+
+    python tests/benchmarks/bench_realtime.py [--hub-records 1000000] [--probes 500] \\
+        [--database-url URL]
+
+The hub is filled with ``--hub-records`` synthetic records (``linkage.synthetic``) as after a
+first load and batch run: stored through the ingest service's validation and standardisation
+(``prepare_attributes``), each with its real-time blocking keys and term-frequency rows, in
+bulk. Then ``--probes`` further records of the same population (so they have duplicates in the
+hub, as real traffic does) go one at a time through ``record_upsert``: standardise, look the
+candidates up, score, decide, write. Prints p50/p99 latency and queries per upsert; the last
+line is JSON. Uses a fresh SQLite file unless a database URL is given (that database is
+EMPTIED).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.benchmarks.bench_ingest import _prepare_database, percentile  # noqa: E402
+from tests.benchmarks.bench_match import CHUNK, load_unmatched  # noqa: E402
+
+
+def store_blocking_keys() -> int:
+    """Write every stored record's blocking-key rows (COPY on PostgreSQL); returns the rows."""
+    from django.db import connection, transaction
+
+    from hub.models import BlockingKey, SourceRecord
+    from hub.services.match_config import active_match_config
+    from hub.services.matching import hashed_blocking_keys
+
+    config = active_match_config()
+    table = BlockingKey._meta.db_table
+    rows = 0
+    last_id = 0
+    while True:
+        chunk = list(SourceRecord.objects.filter(id__gt=last_id).order_by("id")
+                     .values_list("id", "standardised")[:CHUNK])
+        if not chunk:
+            return rows
+        last_id = chunk[-1][0]
+        keys = [(record_id, rule, hashed) for record_id, standardised in chunk
+                for rule, hashed in hashed_blocking_keys(standardised, config)]
+        rows += len(keys)
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor, cursor.cursor.copy(
+                        f"COPY {table} (source_record_id, rule, key_hash) FROM STDIN") as copy:
+                    for key in keys:
+                        copy.write_row(key)
+            else:
+                BlockingKey.objects.bulk_create(
+                    [BlockingKey(source_record_id=r, rule=rule, key_hash=h)
+                     for r, rule, h in keys], batch_size=2000)
+
+
+def run_benchmark(*, hub_records: int, probes: int, seed: int = 3) -> dict:
+    """Fill the hub with ``hub_records`` records, then time ``probes`` real-time upserts."""
+    from collections import Counter
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from hub.services.ingest import record_upsert
+    from linkage.attributes import CANONICAL_ATTRIBUTES
+    from linkage.synthetic import generate_records
+
+    generated = generate_records(people=max(1, round((hub_records + probes) / 1.8)), seed=seed)
+    # Probes come from across the population, interleaved, so most have duplicates stored.
+    step = max(1, len(generated) // max(probes, 1))
+    probe_rows = generated[::step][:probes]
+    probe_keys = {(r["source"], r["source_key"]) for r in probe_rows}
+    stored = [r for r in generated if (r["source"], r["source_key"]) not in probe_keys]
+    stored = stored[:hub_records]
+    started = time.perf_counter()
+    load_unmatched(stored)
+    key_rows = store_blocking_keys()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    load_seconds = time.perf_counter() - started
+
+    latencies, queries, outcomes = [], [], Counter()
+    for row in probe_rows:
+        attributes = {k: row[k] for k in CANONICAL_ATTRIBUTES if row.get(k)}
+        with CaptureQueriesContext(connection) as captured:
+            began = time.perf_counter()
+            result = record_upsert(source_code=row["source"], source_key=row["source_key"],
+                                   attributes=attributes)
+            latencies.append((time.perf_counter() - began) * 1000)
+        queries.append(len(captured.captured_queries))
+        outcomes[result.outcome] += 1
+    latencies.sort()
+    return {
+        "benchmark": "realtime_match",
+        "hub_records": len(stored),
+        "blocking_key_rows": key_rows,
+        "probes": len(probe_rows),
+        "load_seconds": round(load_seconds, 1),
+        "p50_ms": round(percentile(latencies, 0.5), 2),
+        "p99_ms": round(percentile(latencies, 0.99), 2),
+        "queries_per_upsert_p50": sorted(queries)[len(queries) // 2],
+        "outcomes": dict(outcomes),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--hub-records", type=int, default=1_000_000)
+    parser.add_argument("--probes", type=int, default=500)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        vendor = _prepare_database(args.database_url
+                                   or f"sqlite:///{Path(folder) / 'realtime.sqlite3'}")
+        figures = {"database": vendor,
+                   **run_benchmark(hub_records=args.hub_records, probes=args.probes)}
+    print(f"{figures['probes']} upserts against {figures['hub_records']} records on {vendor}: "
+          f"p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
