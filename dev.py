@@ -76,10 +76,19 @@ def _start_demo_sources(env: dict) -> subprocess.Popen:
 
 def _demo_environment() -> dict:
     """The environment of the demo processes: fresh API tokens for the REST demo sources,
-    shared by the sources (which check them) and the hub (which sends them)."""
+    shared by the sources (which check them) and the hub (which sends them), and the demo's
+    key for the suppression list of erased people (kept in var/, so that hashes written by
+    one run still match in the next)."""
     env = dict(os.environ)
     for name in DEMO_TOKENS:
         env.setdefault(name, secrets.token_urlsafe(24))
+    if not env.get("PRIVACY_HMAC_KEY") and not env.get("PRIVACY_HMAC_KEY_FILE"):
+        key_file = ROOT / "var" / "privacy-hmac.key"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_hex(32))
+            key_file.chmod(0o600)
+        env["PRIVACY_HMAC_KEY_FILE"] = str(key_file)
     return env
 
 

@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from hub.admin.records import ReadOnlyAdmin
 from hub.models import PrivacyRequest, PrivacyStep, ReviewTask, SuppressionEntry
 from hub.services import privacy as services
 from hub.services.errors import Conflict, InvalidInput, NotFound
@@ -198,18 +199,9 @@ def _describe(error: Exception) -> str:
 
 
 @admin.register(SuppressionEntry)
-class SuppressionEntryAdmin(admin.ModelAdmin):
+class SuppressionEntryAdmin(ReadOnlyAdmin):
     """The suppression list: which kinds of identifier of which erased golden ID, hashed."""
 
     list_display = ("id", "kind", "golden_id", "request", "created_at")
     list_filter = ("kind",)
     search_fields = ("golden_id",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.benchmarks.bench_ingest import _prepare_database  # noqa: E402
+from tests.benchmarks.bench_ingest import (  # noqa: E402
+    database_url_argument,
+    run_on_database,
+)
 
 
 def partition_agreement(first: dict, second: dict) -> float:
@@ -64,12 +65,9 @@ def run_agreement(*, records: int, seed: int = 5) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=5000)
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    database_url_argument(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        vendor = _prepare_database(args.database_url
-                                   or f"sqlite:///{Path(folder) / 'agreement.sqlite3'}")
-        figures = {"database": vendor, **run_agreement(records=args.records)}
+    figures = run_on_database(args.database_url, lambda: run_agreement(records=args.records))
     print(f"{figures['records']} records: real time and batch agree on "
           f"{figures['agreement']:.2%} of records")
     print(json.dumps(figures))

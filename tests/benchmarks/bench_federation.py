@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -153,14 +152,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--source-delay-ms", type=float, default=50.0)
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    sys.path.insert(0, str(ROOT))
+    from tests.benchmarks.bench_ingest import database_url_argument, run_on_database
+
+    database_url_argument(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        vendor = _prepare_database(
-            args.database_url or f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
-        figures = {"database": vendor,
-                   **run_benchmark(calls=args.calls, source_delay_ms=args.source_delay_ms)}
-    print(f"{figures['calls']} calls of GET /api/entities/{{id}}/records on {vendor} over "
+    figures = run_on_database(args.database_url, lambda: run_benchmark(
+        calls=args.calls, source_delay_ms=args.source_delay_ms), prepare=_prepare_database)
+    print(f"{figures['calls']} calls of GET /api/entities/{{id}}/records on "
+          f"{figures['database']} over "
           f"{figures['sources']} sources ({figures['statuses']}):")
     print(f"  API            p50 {figures['api_p50_ms']} ms, p99 {figures['api_p99_ms']} ms")
     print(f"  slowest source p50 {figures['slowest_source_p50_ms']} ms, "

@@ -98,17 +98,32 @@ def _create_postgres_database(settings_dict: dict) -> None:
             admin.execute(f'CREATE DATABASE "{name}"')
 
 
+def run_on_database(url: str | None, run, *, prepare=None) -> dict:
+    """``run()``'s figures with the database vendor, on ``url`` (which is EMPTIED) or, without
+    one, on a fresh SQLite file that is deleted afterwards. ``prepare`` replaces
+    ``_prepare_database`` for benchmarks that need more set-up."""
+    with tempfile.TemporaryDirectory() as folder:
+        fallback = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
+        vendor = (prepare or _prepare_database)(url or fallback)
+        return {"database": vendor, **run()}
+
+
+def database_url_argument(parser: argparse.ArgumentParser) -> None:
+    """The ``--database-url`` option every database benchmark takes."""
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
+                        help="a PostgreSQL URL (that database is EMPTIED); default: SQLite file")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    database_url_argument(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        url = args.database_url or f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
-        vendor = _prepare_database(url)
-        figures = {"database": vendor, **run_benchmark(records=args.records, seed=args.seed)}
-    print(f"{figures['records']} records on {vendor}: {figures['records_per_second']} records/s, "
+    figures = run_on_database(args.database_url,
+                              lambda: run_benchmark(records=args.records, seed=args.seed))
+    print(f"{figures['records']} records on {figures['database']}: "
+          f"{figures['records_per_second']} records/s, "
           f"p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms per upsert with match")
     print(f"outcomes {figures['outcomes']}, {figures['entities']} entities, "
           f"{figures['open_review_tasks']} open review tasks")

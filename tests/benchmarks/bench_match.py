@@ -18,16 +18,17 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.benchmarks.bench_ingest import _prepare_database  # noqa: E402
+from tests.benchmarks.bench_ingest import (  # noqa: E402
+    database_url_argument,
+    run_on_database,
+)
 
 CHUNK = 5000
 
@@ -100,13 +101,11 @@ def run_benchmark(*, records: int, seed: int = 1) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=200_000)
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    database_url_argument(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        vendor = _prepare_database(args.database_url
-                                   or f"sqlite:///{Path(folder) / 'match.sqlite3'}")
-        figures = {"database": vendor, **run_benchmark(records=args.records)}
-    print(f"{figures['records']} records on {vendor}: match took {figures['match_seconds']} s "
+    figures = run_on_database(args.database_url, lambda: run_benchmark(records=args.records))
+    print(f"{figures['records']} records on {figures['database']}: "
+          f"match took {figures['match_seconds']} s "
           f"(loading {figures['load_seconds']} s), F1 {figures['f1']}")
     print(json.dumps(figures))
 

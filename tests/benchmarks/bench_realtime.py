@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.benchmarks.bench_ingest import _prepare_database, percentile  # noqa: E402
+from tests.benchmarks.bench_ingest import (  # noqa: E402
+    database_url_argument,
+    percentile,
+    run_on_database,
+)
 from tests.benchmarks.bench_match import CHUNK, load_unmatched  # noqa: E402
 
 
@@ -116,14 +118,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--hub-records", type=int, default=1_000_000)
     parser.add_argument("--probes", type=int, default=500)
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    database_url_argument(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        vendor = _prepare_database(args.database_url
-                                   or f"sqlite:///{Path(folder) / 'realtime.sqlite3'}")
-        figures = {"database": vendor,
-                   **run_benchmark(hub_records=args.hub_records, probes=args.probes)}
-    print(f"{figures['probes']} upserts against {figures['hub_records']} records on {vendor}: "
+    figures = run_on_database(args.database_url, lambda: run_benchmark(
+        hub_records=args.hub_records, probes=args.probes))
+    print(f"{figures['probes']} upserts against {figures['hub_records']} records on "
+          f"{figures['database']}: "
           f"p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms")
     print(json.dumps(figures))
 

@@ -4,13 +4,6 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from hub.models import PrivacyRequest
-from tests.hub import test_privacy_support as support
-
-# The shared fixtures, made visible to this module's tests.
-officer = support.officer
-privacy_settings = support.privacy_settings
-servers = support.servers
-subject = support.subject
 
 
 def logged_in(user) -> Client:

@@ -12,7 +12,6 @@ from rest_framework.test import APIClient
 from hub.models import PrivacyRequest, PrivacyStep
 from hub.services import privacy as services
 from hub.services.errors import Conflict
-from tests.hub import test_privacy_support as support
 from tests.hub.test_privacy_support import (
     CODES,
     SUBJECT_KEYS,
@@ -21,12 +20,6 @@ from tests.hub.test_privacy_support import (
     make_user,
     script_erase,
 )
-
-# The shared fixtures, made visible to this module's tests.
-officer = support.officer
-privacy_settings = support.privacy_settings
-servers = support.servers
-subject = support.subject
 
 S = PrivacyRequest.State
 ACTIONS = {

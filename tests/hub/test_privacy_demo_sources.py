@@ -14,15 +14,10 @@ from hub.services.connections import connectors_reset, source_connector
 from hub.services.privacy_steps import privacy_steps_run_due
 from hub.services.sources import source_configure
 from hub.services.sync import source_sync
-from tests.hub import test_privacy_support as support
 from tests.hub.test_privacy_support import (
     Clock,
     approved_request,
 )
-
-# The shared fixtures, made visible to this module's tests.
-officer = support.officer
-privacy_settings = support.privacy_settings
 
 TOKENS = {"DEMO_CRM_TOKEN": "crm-privacy-token", "DEMO_SUPPORT_TOKEN": "support-privacy-token"}
 CODES = ("crm", "billing", "support", "webshop")

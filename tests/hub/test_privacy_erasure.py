@@ -13,7 +13,6 @@ from hub.services.ingest import record_upsert
 from hub.services.privacy_steps import privacy_steps_run_due
 from hub.services.sources import source_configure
 from tests.connectors.scripted_server import Reply
-from tests.hub import test_privacy_support as support
 from tests.hub.test_privacy_support import (
     CODES,
     SUBJECT_KEYS,
@@ -24,12 +23,6 @@ from tests.hub.test_privacy_support import (
     make_user,
     script_erase,
 )
-
-# The shared fixtures, made visible to this module's tests.
-officer = support.officer
-privacy_settings = support.privacy_settings
-servers = support.servers
-subject = support.subject
 
 Step = PrivacyStep.State
 

@@ -11,7 +11,6 @@ from hub.services import privacy as services
 from hub.services.privacy_export import ExportExpired, privacy_export_download
 from hub.services.privacy_steps import privacy_steps_run_due
 from tests.connectors.scripted_server import Reply
-from tests.hub import test_privacy_support as support
 from tests.hub.test_privacy_support import (
     CODES,
     SUBJECT_KEYS,
@@ -19,12 +18,6 @@ from tests.hub.test_privacy_support import (
     approved_request,
     script_export,
 )
-
-# The shared fixtures, made visible to this module's tests.
-officer = support.officer
-privacy_settings = support.privacy_settings
-servers = support.servers
-subject = support.subject
 
 RECORDS = {code: {"id": SUBJECT_KEYS[code], "first": "Margaret", "note": f"{code} extra",
                   "orders": [{"id": 1, "total": 12.5}]} for code in CODES}

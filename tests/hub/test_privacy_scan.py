@@ -24,7 +24,6 @@ from hub.services.events import event_record
 from hub.services.ingest import record_upsert
 from hub.services.privacy_steps import privacy_steps_run_due
 from hub.services.privacy_suppression import canonical_email
-from tests.hub import test_privacy_support as support
 from tests.hub.test_privacy_support import (
     CODES,
     OTHER_KEYS,
@@ -35,12 +34,6 @@ from tests.hub.test_privacy_support import (
     make_user,
     script_erase,
 )
-
-# The shared fixtures, made visible to this module's tests.
-officer = support.officer
-privacy_settings = support.privacy_settings
-servers = support.servers
-subject = support.subject
 
 
 def every_stored_text() -> list[tuple[str, str, str]]:

@@ -22,12 +22,6 @@ from tests.hub.test_privacy_support import (
     script_erase,
 )
 
-# The shared fixtures, made visible to this module's tests.
-officer = support.officer
-privacy_settings = support.privacy_settings
-servers = support.servers
-subject = support.subject
-
 
 def erase(golden_id, servers, officer):
     for code in CODES:
