@@ -21,6 +21,7 @@ from tests.hub.test_privacy_support import (
     configure,
     erase_path,
     make_user,
+    run_request,
     script_erase,
 )
 
@@ -87,10 +88,7 @@ def test_the_retry_window_ends_in_error_and_retry_failed_reruns_only_that_step(
     for code in ("crm", "support", "webshop"):
         script_erase(servers[code], SUBJECT_KEYS[code])
     script_erase(servers["billing"], SUBJECT_KEYS["billing"], Reply(500))
-    request = approved_request("erasure", subject, officer, clock)
-    services.privacy_request_run(request_id=request.pk, actor=officer, now=clock,
-                                 dispatch=False)
-    privacy_steps_run_due(now=clock)
+    request, _ = run_request("erasure", subject, officer, clock)
     for _ in range(40):  # keep moving past each scheduled retry until the window closes
         clock.advance(hours=1, seconds=1)
         privacy_steps_run_due(now=clock)
@@ -121,12 +119,7 @@ def test_a_legal_hold_skips_the_source_with_its_basis_and_never_calls_it(
               legal_basis="Tax law: invoices kept 10 years")
     for code in ("crm", "support", "webshop"):
         script_erase(servers[code], SUBJECT_KEYS[code])
-    request = approved_request("erasure", subject, officer, clock)
-    services.privacy_request_run(request_id=request.pk, actor=officer, now=clock,
-                                 dispatch=False)
-    privacy_steps_run_due(now=clock)
-
-    request.refresh_from_db()
+    request, _ = run_request("erasure", subject, officer, clock)
     billing = steps_by_source(request)["billing"]
     assert (billing.state, billing.skip_reason) == (Step.SKIPPED, "legal_hold")
     assert billing.skip_detail == "Tax law: invoices kept 10 years"
@@ -153,12 +146,7 @@ def test_zero_rows_erased_for_an_existing_record_is_an_error_not_success(
                          "erase_statement": "DELETE FROM customers WHERE id = %(key)s || 'x'"})
     for code in ("crm", "support", "webshop"):
         script_erase(servers[code], SUBJECT_KEYS[code])
-    request = approved_request("erasure", subject, officer, clock)
-    services.privacy_request_run(request_id=request.pk, actor=officer, now=clock,
-                                 dispatch=False)
-    privacy_steps_run_due(now=clock)
-
-    request.refresh_from_db()
+    request, _ = run_request("erasure", subject, officer, clock)
     billing = steps_by_source(request)["billing"]
     assert (billing.state, billing.last_error) == (Step.ERROR, "erased zero rows")
     assert request.state == PrivacyRequest.State.PARTIALLY_COMPLETED
@@ -176,10 +164,7 @@ def test_applications_that_fetched_the_person_are_notified_with_ids_only(
         entity_records_fetch(golden_id=subject, actor=app_user, timeout=1.0)
     for code in CODES:
         script_erase(servers[code], SUBJECT_KEYS[code])
-    request = approved_request("erasure", subject, officer, clock)
-    services.privacy_request_run(request_id=request.pk, actor=officer, now=clock,
-                                 dispatch=False)
-    privacy_steps_run_due(now=clock)
+    request, _ = run_request("erasure", subject, officer, clock)
 
     notices = Event.objects.filter(kind="privacy.erasure_notice")
     assert sorted(e.payload["recipient_user_id"] for e in notices) == sorted(
@@ -193,12 +178,7 @@ def test_the_audit_says_who_did_what_and_what_each_source_answered_without_value
     clock = Clock()
     for code in CODES:
         script_erase(servers[code], SUBJECT_KEYS[code])
-    request = approved_request("erasure", subject, officer, clock)
-    services.privacy_request_run(request_id=request.pk, actor=officer, now=clock,
-                                 dispatch=False)
-    privacy_steps_run_due(now=clock)
-
-    request.refresh_from_db()
+    request, _ = run_request("erasure", subject, officer, clock)
     assert (request.received_by, request.verified_by, request.approved_by) == (
         officer, officer, officer)
     assert request.verification_method == "identity_document"
@@ -230,10 +210,7 @@ def test_a_source_without_connector_is_skipped_as_not_supported(
                          field_mapping={}, erase_policy="delete")
     for code in CODES:
         script_erase(servers[code], SUBJECT_KEYS[code])
-    request = approved_request("erasure", subject, officer, clock)
-    services.privacy_request_run(request_id=request.pk, actor=officer, now=clock,
-                                 dispatch=False)
-    privacy_steps_run_due(now=clock)
+    request, _ = run_request("erasure", subject, officer, clock)
     webshop = steps_by_source(request)["webshop"]
     if connector_kind:
         assert webshop.state == Step.DONE
@@ -248,10 +225,7 @@ def test_a_record_joining_the_subject_while_the_request_runs_is_erased_too(
     for code in CODES:
         script_erase(servers[code], SUBJECT_KEYS[code])
     script_erase(servers["billing"], SUBJECT_KEYS["billing"], Reply(503))
-    request = approved_request("erasure", subject, officer, clock)
-    services.privacy_request_run(request_id=request.pk, actor=officer, now=clock,
-                                 dispatch=False)
-    privacy_steps_run_due(now=clock)
+    request, _ = run_request("erasure", subject, officer, clock)
     # The support desk syncs a second record of the person while billing is down.
     late = record_upsert(source_code="support", source_key="SUP-LATE-1", attributes=person)
     assert late.golden_id == subject

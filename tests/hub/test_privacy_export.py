@@ -16,6 +16,7 @@ from tests.hub.test_privacy_support import (
     SUBJECT_KEYS,
     Clock,
     approved_request,
+    run_request,
     script_export,
 )
 
@@ -118,11 +119,7 @@ def test_a_source_that_is_down_is_retried_and_the_bundle_waits_for_it(
     for code in CODES:
         script_export(servers[code], SUBJECT_KEYS[code], RECORDS[code])
     servers["support"].script("GET", f"/customers/{SUBJECT_KEYS['support']}", Reply(503))
-    request = approved_request("export", subject, officer, clock)
-    services.privacy_request_run(request_id=request.pk, actor=officer, now=clock,
-                                 dispatch=False)
-    privacy_steps_run_due(now=clock)
-    request.refresh_from_db()
+    request, _ = run_request("export", subject, officer, clock)
     assert request.state == PrivacyRequest.State.PARTIALLY_COMPLETED
     assert request.export_bundle is None
 

@@ -117,6 +117,19 @@ def approved_request(kind: str, golden_id: str, officer, clock) -> PrivacyReques
     return services.privacy_request_approve(request_id=request.pk, actor=officer, now=clock)
 
 
+def run_request(kind: str, golden_id: str, officer, clock) -> tuple[PrivacyRequest, int]:
+    """Approve a request, start it and run the steps due now, as a worker would; returns the
+    request as it then stands and how many steps ran."""
+    from hub.services.privacy_steps import privacy_steps_run_due
+
+    request = approved_request(kind, golden_id, officer, clock)
+    services.privacy_request_run(request_id=request.pk, actor=officer, now=clock,
+                                 dispatch=False)
+    ran = privacy_steps_run_due(now=clock)
+    request.refresh_from_db()
+    return request, ran
+
+
 def script_erase(server: ScriptedServer, key: str, *replies: Reply) -> None:
     server.script("DELETE", f"/customers/{key}", *(replies or (Reply(204),)))
 
