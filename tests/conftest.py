@@ -7,6 +7,19 @@ from hub.services.sources import source_add
 from hub.services.tokens import token_issue
 
 
+@pytest.fixture(autouse=True)
+def _fresh_frequency_totals():
+    """Each test has its own database, so the per-process totals cached for the
+    term-frequency adjustment must not leak from one test into the next."""
+    from hub.services import term_frequencies
+
+    term_frequencies._totals.clear()
+    term_frequencies._common.clear()
+    yield
+    term_frequencies._totals.clear()
+    term_frequencies._common.clear()
+
+
 @pytest.fixture
 def sources(db):
     """The four demo source systems, registered."""

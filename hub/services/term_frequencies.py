@@ -12,9 +12,11 @@ deleted or erased.
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from collections.abc import Mapping
 
-from django.db.models import Count
+from django.db import connection
 
 from hub.models import BlockingKey
 from linkage.config import MatchConfig
@@ -24,6 +26,18 @@ FREQUENCY_RULE_PREFIX = "tf:"
 # Hashed in place of a value: counts the records holding the attribute at all. A control
 # character, so no standardised value can be equal to it.
 _ANY_VALUE = "\x00any"
+# Counting is an index range scan, as long as the count. So a value is counted up to MAX_COUNT
+# records (beyond it, at a million records, it is among the commonest names, and a fraction of
+# a bit in its weight does not matter); the count of a common value (COMMON_COUNT or more) is
+# kept for TOTALS_MAX_AGE seconds, as is the number of records holding an attribute at all:
+# both change slowly, and common names are exactly the ones that come back again and again.
+# Rare values are counted afresh every time, which is cheap.
+MAX_COUNT = 20_000
+COMMON_COUNT = 50
+TOTALS_MAX_AGE = 300.0
+_CACHE_SIZE = 100_000
+_totals: dict[int, tuple[float, int]] = {}  # key hash -> (monotonic time counted, count)
+_common: OrderedDict[int, tuple[float, int]] = OrderedDict()  # the same, for common values
 
 
 def is_frequency_rule(rule: str) -> bool:
@@ -58,30 +72,68 @@ class KnownFrequencies:
         return self._frequencies.get((attribute, value))
 
 
+def _count(key_hashes: list[int], limit: int | None) -> dict[int, int]:
+    """Rows per key hash in one round trip, each counted up to ``limit``."""
+    table = BlockingKey._meta.db_table
+    cap = f" LIMIT {int(limit)}" if limit else ""
+    one = (f"SELECT %s AS key_hash, (SELECT COUNT(*) FROM (SELECT 1 FROM {table} "
+           f"WHERE key_hash = %s{cap}) AS found) AS rows")
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join([one] * len(key_hashes)),
+                       [value for hashed in key_hashes for value in (hashed, hashed)])
+        return dict(cursor.fetchall())
+
+
+def _cached_totals(key_hashes: list[int]) -> dict[int, int]:
+    now = time.monotonic()
+    stale = [h for h in key_hashes if now - _totals.get(h, (-TOTALS_MAX_AGE, 0))[0]
+             >= TOTALS_MAX_AGE]
+    if stale:
+        for hashed, rows in _count(stale, None).items():
+            _totals[hashed] = (now, rows)
+    return {h: _totals[h][1] for h in key_hashes}
+
+
+def _value_counts(key_hashes: list[int]) -> dict[int, int]:
+    now = time.monotonic()
+    counts = {h: _common[h][1] for h in key_hashes
+              if h in _common and now - _common[h][0] < TOTALS_MAX_AGE}
+    missing = [h for h in key_hashes if h not in counts]
+    if missing:
+        for hashed, rows in _count(missing, MAX_COUNT).items():
+            counts[hashed] = rows
+            if rows >= COMMON_COUNT:
+                _common[hashed] = (now, rows)
+                _common.move_to_end(hashed)
+        while len(_common) > _CACHE_SIZE:
+            _common.popitem(last=False)
+    return counts
+
+
 def record_frequencies(standardised: Mapping, config: MatchConfig) -> KnownFrequencies:
     """How common each of the record's term-frequency values is among the hub's records.
 
-    One query. The record's own rows are counted when it is already stored, as the batch path
-    counts every record it matches.
+    One query for the values (plus, every few minutes, one for the totals). The record's own
+    rows are counted when it is already stored, as the batch path counts every record it
+    matches.
     """
     from hub.services.matching import key_hash
 
-    wanted: dict[int, tuple[str, str | None]] = {}
+    values: dict[int, tuple[str, str]] = {}
+    totals_of: dict[str, int] = {}
     for attribute in _frequency_attributes(config):
         value = standardised.get(attribute)
         if value:
             rule = FREQUENCY_RULE_PREFIX + attribute
-            wanted[key_hash(rule, value)] = (attribute, value)
-            wanted[key_hash(rule, _ANY_VALUE)] = (attribute, None)
-    if not wanted:
+            values[key_hash(rule, value)] = (attribute, value)
+            totals_of[attribute] = key_hash(rule, _ANY_VALUE)
+    if not values:
         return KnownFrequencies({})
-    rows = (BlockingKey.objects.filter(key_hash__in=list(wanted)).values("key_hash")
-            .annotate(rows=Count("id")).values_list("key_hash", "rows"))
-    counts = dict(rows)
-    totals = {attribute: counts.get(hashed, 0)
-              for hashed, (attribute, value) in wanted.items() if value is None}
-    return KnownFrequencies({
-        (attribute, value): counts[hashed] / totals[attribute]
-        for hashed, (attribute, value) in wanted.items()
-        if value is not None and counts.get(hashed) and totals.get(attribute, 0) >= MIN_RECORDS
-    })
+    totals = _cached_totals(list(totals_of.values()))
+    counts = _value_counts(list(values))
+    frequencies = {}
+    for hashed, (attribute, value) in values.items():
+        total = totals[totals_of[attribute]]
+        if counts.get(hashed) and total >= MIN_RECORDS:
+            frequencies[(attribute, value)] = min(counts[hashed], total) / total
+    return KnownFrequencies(frequencies)

@@ -66,8 +66,9 @@ def run_benchmark(*, records: int, seed: int = 1) -> dict:
     }
 
 
-def _prepare_database(url: str) -> str:
-    """Point Django at ``url``, create the PostgreSQL database if needed, migrate and empty it."""
+def _prepare_database(url: str, *, empty: bool = True) -> str:
+    """Point Django at ``url``, create the PostgreSQL database if needed, migrate and (unless
+    ``empty`` is false) empty it."""
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
     os.environ["DEBUG"] = "false"
@@ -81,7 +82,8 @@ def _prepare_database(url: str) -> str:
     if connection.vendor == "postgresql":
         _create_postgres_database(connection.settings_dict)
     call_command("migrate", verbosity=0)
-    call_command("flush", interactive=False, verbosity=0)
+    if empty:
+        call_command("flush", interactive=False, verbosity=0)
     return connection.vendor
 
 

@@ -33,8 +33,9 @@ from tests.benchmarks.bench_ingest import (  # noqa: E402
 CHUNK = 5000
 
 
-def load_unmatched(records: list[dict]) -> dict[int, str]:
-    """Store the records, each in a new entity; returns record id -> truth (person id)."""
+def load_unmatched(records: list[dict], *, by_person: bool = False) -> dict[int, str]:
+    """Store the records, each in a new entity (``by_person``: one entity per true person, as
+    a perfect batch run would leave them); returns record id -> truth (person id)."""
     from django.db import transaction
 
     from hub.models import Entity, Link, SourceRecord, SourceSystem, new_golden_id
@@ -44,13 +45,21 @@ def load_unmatched(records: list[dict]) -> dict[int, str]:
     sources = {code: SourceSystem.objects.get_or_create(code=code)[0]
                for code in sorted({r["source"] for r in records})}
     truth_of_key = {(r["source"], r["source_key"]): r["person_id"] for r in records}
+    entity_of_person: dict[str, Entity] = {}
     for start in range(0, len(records), CHUNK):
         chunk = records[start:start + CHUNK]
         prepared = [prepare_attributes({k: r[k] for k in CANONICAL_ATTRIBUTES if r.get(k)})
                     for r in chunk]
         with transaction.atomic():
-            entities = Entity.objects.bulk_create(
-                [Entity(golden_id=new_golden_id()) for _ in chunk])
+            if by_person:
+                new = {r["person_id"]: Entity(golden_id=new_golden_id()) for r in chunk
+                       if r["person_id"] not in entity_of_person}
+                entity_of_person.update(zip(new, Entity.objects.bulk_create(new.values()),
+                                            strict=True))
+                entities = [entity_of_person[r["person_id"]] for r in chunk]
+            else:
+                entities = Entity.objects.bulk_create(
+                    [Entity(golden_id=new_golden_id()) for _ in chunk])
             stored = SourceRecord.objects.bulk_create([
                 SourceRecord(source=sources[r["source"]], source_key=r["source_key"],
                              attributes=p.received, standardised=p.standardised,

@@ -4,13 +4,15 @@
         [--database-url URL]
 
 The hub is filled with ``--hub-records`` synthetic records (``linkage.synthetic``) as after a
-first load and batch run: stored through the ingest service's validation and standardisation
-(``prepare_attributes``), each with its real-time blocking keys and term-frequency rows, in
-bulk. Then ``--probes`` further records of the same population (so they have duplicates in the
-hub, as real traffic does) go one at a time through ``record_upsert``: standardise, look the
-candidates up, score, decide, write. Prints p50/p99 latency and queries per upsert; the last
-line is JSON. Uses a fresh SQLite file unless a database URL is given (that database is
-EMPTIED).
+first load and a (perfect) batch run, one entity per person: stored through the ingest
+service's validation and standardisation (``prepare_attributes``), each with its real-time
+blocking keys and term-frequency rows, in bulk. Then ``--probes`` further records of the
+same population (so they have duplicates in the hub, as real traffic does) go one at a time
+through ``record_upsert``: standardise, look the candidates up, score, decide, write. Prints
+p50/p99 latency and queries per upsert; the last line is JSON. Uses a fresh SQLite file unless
+a database URL is given (that database is EMPTIED). ``--reuse`` keeps a hub filled by an
+earlier run and sends the probes under new source keys (new records of people already
+there), to measure again without the long load.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.benchmarks.bench_ingest import (  # noqa: E402
+    _prepare_database,
     database_url_argument,
     percentile,
     run_on_database,
@@ -64,7 +67,7 @@ def store_blocking_keys() -> int:
                      for r, rule, h in keys], batch_size=2000)
 
 
-def run_benchmark(*, hub_records: int, probes: int, seed: int = 3) -> dict:
+def run_benchmark(*, hub_records: int, probes: int, seed: int = 3, reuse: bool = False) -> dict:
     """Fill the hub with ``hub_records`` records, then time ``probes`` real-time upserts."""
     from collections import Counter
 
@@ -83,11 +86,19 @@ def run_benchmark(*, hub_records: int, probes: int, seed: int = 3) -> dict:
     stored = [r for r in generated if (r["source"], r["source_key"]) not in probe_keys]
     stored = stored[:hub_records]
     started = time.perf_counter()
-    load_unmatched(stored)
-    key_rows = store_blocking_keys()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    if reuse:
+        from hub.models import BlockingKey, SourceRecord
+
+        stored = [None] * SourceRecord.objects.count()
+        key_rows = BlockingKey.objects.count()
+        prefix = f"probe-{int(time.time())}-"
+    else:
+        load_unmatched(stored, by_person=True)
+        key_rows = store_blocking_keys()
+        prefix = ""
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
     load_seconds = time.perf_counter() - started
 
     latencies, queries, outcomes = [], [], Counter()
@@ -95,8 +106,8 @@ def run_benchmark(*, hub_records: int, probes: int, seed: int = 3) -> dict:
         attributes = {k: row[k] for k in CANONICAL_ATTRIBUTES if row.get(k)}
         with CaptureQueriesContext(connection) as captured:
             began = time.perf_counter()
-            result = record_upsert(source_code=row["source"], source_key=row["source_key"],
-                                   attributes=attributes)
+            result = record_upsert(source_code=row["source"],
+                                   source_key=prefix + row["source_key"], attributes=attributes)
             latencies.append((time.perf_counter() - began) * 1000)
         queries.append(len(captured.captured_queries))
         outcomes[result.outcome] += 1
@@ -118,10 +129,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--hub-records", type=int, default=1_000_000)
     parser.add_argument("--probes", type=int, default=500)
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the hub an earlier run filled (not emptied, not loaded)")
     database_url_argument(parser)
     args = parser.parse_args()
-    figures = run_on_database(args.database_url, lambda: run_benchmark(
-        hub_records=args.hub_records, probes=args.probes))
+    figures = run_on_database(
+        args.database_url,
+        lambda: run_benchmark(hub_records=args.hub_records, probes=args.probes, reuse=args.reuse),
+        prepare=(lambda url: _prepare_database(url, empty=False)) if args.reuse else None)
     print(f"{figures['probes']} upserts against {figures['hub_records']} records on "
           f"{figures['database']}: "
           f"p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms")

@@ -133,6 +133,7 @@ def test_placeholder_email_does_not_link_strangers(sources):
 def test_real_time_term_frequencies_are_the_counts_a_batch_run_makes(sources, monkeypatch):
     monkeypatch.setattr(linkage_frequencies, "MIN_RECORDS", 1)
     monkeypatch.setattr(term_frequencies, "MIN_RECORDS", 1)
+    monkeypatch.setattr(term_frequencies, "TOTALS_MAX_AGE", 0.0)  # recount on every call
     people = [("Anna", "Smith"), ("Ben", "Smith"), ("Carl", "Smith"), ("Dora", "Wojciechowski")]
     for index, (given, family) in enumerate(people):
         upsert("crm", f"C{index}", given_name=given, family_name=family,
@@ -168,3 +169,18 @@ def test_joining_several_entities_refuses_what_clustering_refuses(db):
     assert [c.entity_id for c in decision.merge] == ["GC"]
     assert {(c.entity_id, reason) for c, reason in decision.review} == {
         ("GB", "weak_bridge"), ("GD", "too_large")}
+
+
+def test_totals_for_term_frequencies_are_counted_once_per_max_age(sources, monkeypatch):
+    monkeypatch.setattr(linkage_frequencies, "MIN_RECORDS", 1)
+    monkeypatch.setattr(term_frequencies, "MIN_RECORDS", 1)
+    upsert("crm", "C1", given_name="Anna", family_name="Smith", birth_date="1980-01-01")
+    config = active_match_config()
+    anna = SourceRecord.objects.get(source_key="C1").standardised
+    assert record_frequencies(anna, config).frequency("given_name", anna["given_name"]) == 1.0
+
+    upsert("crm", "C2", given_name="Ben", family_name="Jones", birth_date="1981-01-01")
+    # The total (records with a given name) is still the cached 1, the count is fresh.
+    assert record_frequencies(anna, config).frequency("given_name", anna["given_name"]) == 1.0
+    term_frequencies._totals.clear()
+    assert record_frequencies(anna, config).frequency("given_name", anna["given_name"]) == 0.5
