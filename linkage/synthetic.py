@@ -196,11 +196,18 @@ def _home(ctx: _Context, country: str, city: tuple | None = None) -> tuple:
 
 def _unique_email(ctx: _Context, local: str, domain: str) -> str:
     email, tries = f"{local}@{domain}", 0
-    while email in ctx.issued:  # a mailbox name is taken once per provider, as in reality
+    # A mailbox name is taken once per provider, as in reality; Gmail ignores dots, so there
+    # "john.smith" and "johnsmith" are one mailbox and only one of them can be issued.
+    while _mailbox(email) in ctx.issued:
         tries += 1  # widen the range so that even a million John Smiths find a free name
         email = f"{local}{1 + int(ctx.rnd() * 100 * tries * tries)}@{domain}"
-    ctx.issued.add(email)
+    ctx.issued.add(_mailbox(email))
     return email
+
+
+def _mailbox(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local.replace('.', '')}@{domain}" if domain == "gmail.com" else email
 
 
 # Local parts people choose: "john.smith", "jsmith", "john.smith84", "smith.john", ...

@@ -28,13 +28,17 @@ FREQUENCY_RULE_PREFIX = "tf:"
 _ANY_VALUE = "\x00any"
 # Counting is an index range scan, as long as the count. So a value is counted up to MAX_COUNT
 # records (beyond it, at a million records, it is among the commonest names, and a fraction of
-# a bit in its weight does not matter); the count of a common value (COMMON_COUNT or more) is
-# kept for TOTALS_MAX_AGE seconds, as is the number of records holding an attribute at all:
-# both change slowly, and common names are exactly the ones that come back again and again.
-# Rare values are counted afresh every time, which is cheap.
+# a bit in its weight does not matter). In a large hub (CACHE_FROM_RECORDS or more records
+# holding the attribute) the count of a common value (COMMON_COUNT or more) is kept for
+# TOTALS_MAX_AGE seconds, as is the number of records holding the attribute at all: there both
+# change by a negligible fraction in that time, and common names are exactly the ones that come
+# back again and again. A smaller hub is counted afresh on every call (a cheap scan): while it
+# grows, a cached total would be far off (the first total of an empty hub is 0, which would
+# switch the adjustment off for minutes) and real-time scores would drift from the batch path's.
 MAX_COUNT = 20_000
 COMMON_COUNT = 50
 TOTALS_MAX_AGE = 300.0
+CACHE_FROM_RECORDS = 100_000
 _CACHE_SIZE = 100_000
 _totals: dict[int, tuple[float, int]] = {}  # key hash -> (monotonic time counted, count)
 _common: OrderedDict[int, tuple[float, int]] = OrderedDict()  # the same, for common values
@@ -85,24 +89,27 @@ def _count(key_hashes: list[int], limit: int | None) -> dict[int, int]:
 
 
 def _cached_totals(key_hashes: list[int]) -> dict[int, int]:
+    """Records holding each attribute: kept TOTALS_MAX_AGE seconds once the hub is large."""
     now = time.monotonic()
-    stale = [h for h in key_hashes if now - _totals.get(h, (-TOTALS_MAX_AGE, 0))[0]
-             >= TOTALS_MAX_AGE]
+    stale = [h for h in key_hashes
+             if h not in _totals or _totals[h][1] < CACHE_FROM_RECORDS
+             or now - _totals[h][0] >= TOTALS_MAX_AGE]
     if stale:
         for hashed, rows in _count(stale, None).items():
             _totals[hashed] = (now, rows)
     return {h: _totals[h][1] for h in key_hashes}
 
 
-def _value_counts(key_hashes: list[int]) -> dict[int, int]:
+def _value_counts(key_hashes: list[int], *, cached: bool) -> dict[int, int]:
+    """Records holding each value, counted up to MAX_COUNT; common ones cached if ``cached``."""
     now = time.monotonic()
     counts = {h: _common[h][1] for h in key_hashes
-              if h in _common and now - _common[h][0] < TOTALS_MAX_AGE}
+              if cached and h in _common and now - _common[h][0] < TOTALS_MAX_AGE}
     missing = [h for h in key_hashes if h not in counts]
     if missing:
         for hashed, rows in _count(missing, MAX_COUNT).items():
             counts[hashed] = rows
-            if rows >= COMMON_COUNT:
+            if cached and rows >= COMMON_COUNT:
                 _common[hashed] = (now, rows)
                 _common.move_to_end(hashed)
         while len(_common) > _CACHE_SIZE:
@@ -130,7 +137,7 @@ def record_frequencies(standardised: Mapping, config: MatchConfig) -> KnownFrequ
     if not values:
         return KnownFrequencies({})
     totals = _cached_totals(list(totals_of.values()))
-    counts = _value_counts(list(values))
+    counts = _value_counts(list(values), cached=min(totals.values()) >= CACHE_FROM_RECORDS)
     frequencies = {}
     for hashed, (attribute, value) in values.items():
         total = totals[totals_of[attribute]]
