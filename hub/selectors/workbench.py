@@ -321,12 +321,21 @@ def review_flow(*, days: int = 14) -> list[dict]:
 
 
 def link_outcomes() -> dict:
-    """How the current memberships came about: auto-linked, sent to review, new entity, manual."""
-    counts = dict(Link.objects.filter(ended_at=None, source_record__state="active")
-                  .values_list("outcome").annotate(n=Count("id")).values_list("outcome", "n"))
-    manual = Link.objects.filter(ended_at=None, origin=Link.Origin.MANUAL).count()
-    return {"linked": counts.get("linked", 0), "review": counts.get("review", 0),
-            "new_entity": counts.get("new_entity", 0), "manual": manual,
+    """How the active records' current memberships came about: auto-linked, sent to review,
+    new entity (the matcher's outcomes) or manual (a steward's). Each record counts once: a
+    steward's link also has the outcome "linked", so the matcher's counts take automatic
+    links only."""
+    counts = {(origin, outcome): n for origin, outcome, n in (
+        Link.objects.filter(ended_at=None, source_record__state=SourceRecord.State.ACTIVE)
+        .values_list("origin", "outcome").annotate(n=Count("id")).order_by())}
+
+    def auto(outcome: str) -> int:
+        return counts.get((Link.Origin.AUTO, outcome), 0)
+
+    return {"linked": auto(Link.Outcome.LINKED), "review": auto(Link.Outcome.REVIEW),
+            "new_entity": auto(Link.Outcome.NEW_ENTITY),
+            "manual": sum(n for (origin, _o), n in counts.items()
+                          if origin == Link.Origin.MANUAL),
             "active_entities": Entity.objects.filter(state=Entity.State.ACTIVE).count()}
 
 

@@ -95,6 +95,63 @@ def test_queue_filters_by_band_age_source_and_assignee(tasks, db):
     assert (counts["open"], counts["claimed"], counts["mine"]) == (2, 1, 1)
 
 
+@pytest.fixture
+def three_tasks(tasks):
+    """A third open task beside the two of ``tasks``."""
+    person = {"given_name": "Teodor", "family_name": "Vasquez-Lind", "postcode": "20095"}
+    record_upsert(source_code="crm", source_key="C2", attributes=person)
+    with uncertain():
+        record_upsert(source_code="support", source_key="S2", attributes=person)
+    third = ReviewTask.objects.get(state="open", source_record__source_key="S2")
+    return [*tasks, third]
+
+
+def queue_ids(client, **params) -> list[int]:
+    page = client.get(reverse("admin:workbench_queue"), params)
+    assert page.status_code == 200
+    return [t.pk for t in page.context["tasks"]]
+
+
+def test_queue_assignee_filter_shows_other_stewards_tasks_or_one_stewards(three_tasks):
+    stella, bob = client_for("stella", "steward"), client_for("bob", "steward")
+    mine, bobs, unclaimed = three_tasks
+    stella.post(reverse("admin:workbench_task_claim", args=[mine.pk]))
+    bob.post(reverse("admin:workbench_task_claim", args=[bobs.pk]))
+    # "others": claimed by anybody but me; neither mine nor the unclaimed task.
+    assert queue_ids(stella, assignee="others") == [bobs.pk]
+    assert queue_ids(bob, assignee="others") == [mine.pk]
+    # A username: that steward's tasks, whoever is looking.
+    assert queue_ids(stella, assignee="bob") == [bobs.pk]
+    assert queue_ids(bob, assignee="stella") == [mine.pk]
+    assert queue_ids(stella, assignee="nobody-of-that-name") == []
+    assert queue_ids(stella, assignee="unassigned") == [unclaimed.pk]
+    page = stella.get(reverse("admin:workbench_queue"), {"assignee": "bob"})
+    assert page.context["assignees"] == ["bob", "stella"]
+    assert b'<option value="bob" selected' in page.content
+
+
+def test_queue_orders_by_age_or_score_as_the_steward_chooses(three_tasks):
+    steward = client_for("stella", "steward")
+    a, b, c = three_tasks
+    now = timezone.now()
+    for task, score, age in ((a, 7.0, 3), (b, 5.0, 1), (c, 9.0, 2)):
+        ReviewTask.objects.filter(pk=task.pk).update(score=score,
+                                                     created_at=now - timedelta(days=age))
+    assert queue_ids(steward, order="oldest") == [a.pk, c.pk, b.pk]
+    assert queue_ids(steward, order="newest") == [b.pk, c.pk, a.pk]
+    assert queue_ids(steward, order="score_desc") == [c.pk, a.pk, b.pk]
+    assert queue_ids(steward, order="score_asc") == [b.pk, a.pk, c.pk]
+    # Equal scores: the older task first, in either direction.
+    ReviewTask.objects.filter(pk=b.pk).update(score=7.0)
+    assert queue_ids(steward, order="score_desc") == [c.pk, a.pk, b.pk]
+    assert queue_ids(steward, order="score_asc") == [a.pk, b.pk, c.pk]
+    # A task page's next and previous follow the order the steward chose.
+    page = steward.get(reverse("admin:workbench_task", args=[a.pk]), {"order": "score_asc"})
+    assert page.context["previous_url"] == ""
+    assert page.context["next_url"] == (
+        reverse("admin:workbench_task", args=[b.pk]) + "?order=score_asc")
+
+
 def test_viewer_sees_every_page_but_every_action_is_refused(tasks):
     viewer = client_for("vera", "viewer")
     task = tasks[0]

@@ -34,7 +34,9 @@ def entity_view(request, golden_id: str):
     lineage = selectors.entity_lineage(entity)
     record_ids = selectors.entity_record_ids(entity.golden_id)
     timeline = selectors.entity_timeline([entity.golden_id, *lineage["merged_from"]], record_ids)
-    undoable = [e.pk for e in timeline if e.kind in steward.UNDOABLE_KINDS]
+    # The service decides what can be undone: an automatic merge (real-time or batch) has the
+    # kind of a steward's merge but nothing to undo it from.
+    undoable = [e.pk for e in timeline if steward.event_is_undoable(e)]
     undone = selectors.events_undone(undoable)
     return page(request, "entity.html", f"Customer {entity.golden_id}", {
         "entity": entity,
