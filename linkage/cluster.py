@@ -11,6 +11,10 @@ first, and refuses a merge when
   connect them (``weak_bridge``),
 * the merged entity would exceed ``max_cluster_size`` (``too_large``).
 
+With ``conflict_weight`` set, two records whose pair scored at or below it count as different
+people as a steward's decision would (``cannot_link``): a record that matches both a parent
+and their namesake child joins one of them, never both into one "customer".
+
 Refused links are returned, not dropped, so that the hub can turn them into review tasks.
 The merge is defined one link at a time but mostly done with numpy: what no rule can refuse is
 merged in bulk, and only links whose outcome depends on their order go through a Python loop.
@@ -49,12 +53,23 @@ class ClusterSettings:
     max_cluster_size: int = 50
     weak_link_margin: float = 4.0
     large_cluster_size: int = 3
+    # Pairs weighing this or less are different people (None: no such rule).
+    conflict_weight: float | None = None
 
     def __post_init__(self) -> None:
         if self.max_cluster_size < 1 or self.large_cluster_size < 1:
             raise ValueError("max_cluster_size and large_cluster_size must be at least 1")
         if not self.weak_link_margin >= 0:
             raise ValueError("weak_link_margin must be zero or positive")
+        if self.conflict_weight is not None and not self.conflict_weight < self.auto_link_threshold:
+            raise ValueError("conflict_weight must be below auto_link_threshold")
+
+    @classmethod
+    def from_config(cls, config, **overrides) -> ClusterSettings:
+        """The settings a match configuration implies (its auto-link and conflict thresholds),
+        with any field overridden."""
+        return cls(**{"auto_link_threshold": config.auto_link_threshold,
+                      "conflict_weight": config.conflict_threshold, **overrides})
 
     @property
     def strong_link_weight(self) -> float:
@@ -113,6 +128,9 @@ def cluster_pairs(
     for a, b in zip(must_left.tolist(), must_right.tolist(), strict=True):
         forest.union(_root(forest.parent, a), _root(forest.parent, b))
     forest.forbid(*_constraint_positions(cannot_link, ids), ids)
+    if settings.conflict_weight is not None:
+        forest.forbid(*_conflicts(pairs, ids, low, high, settings.conflict_weight, forest),
+                      ids, strict=False)
     forest.merge_in_chunks(low, high, weight >= settings.strong_link_weight, settings)
 
     id_values = ids.to_numpy()
@@ -191,6 +209,27 @@ def _constraint_positions(
     return left[known], right[known]
 
 
+def _conflicts(pairs: pd.DataFrame, ids: pd.Index, low: np.ndarray, high: np.ndarray,
+               conflict_weight: float, forest: _Forest) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the pairs at or below ``conflict_weight`` that links could ever join.
+
+    Only pairs inside one connected part of the auto-links (and must-links) can end up in one
+    cluster; the others (nearly all of them) need no watching.
+    """
+    weight = pairs["weight"].to_numpy(dtype=float)
+    selected = np.flatnonzero(weight <= conflict_weight)
+    if not selected.size or not low.size:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    left, right = (_positions(pairs[column].iloc[selected], ids) for column in ("left", "right"))
+    known = (left >= 0) & (right >= 0) & (left != right)
+    left, right = left[known], right[known]
+    roots = forest.find(np.arange(len(ids)))
+    part = _components(len(ids), np.concatenate([low, roots]),
+                       np.concatenate([high, np.arange(len(ids))]))
+    joinable = part[left] == part[right]
+    return left[joinable], right[joinable]
+
+
 def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     graph = coo_matrix((np.ones(len(left), np.int8), (left, right)), shape=(n, n))
     return connected_components(graph, directed=False)[1]
@@ -256,11 +295,15 @@ class _Forest:
         self.refused.extend(links)
         self.reasons.extend([reason] * len(links))
 
-    def forbid(self, left: np.ndarray, right: np.ndarray, ids: pd.Index) -> None:
-        """Record "different" pairs; raise ValueError if must-links already joined one."""
+    def forbid(self, left: np.ndarray, right: np.ndarray, ids: pd.Index, *,
+               strict: bool = True) -> None:
+        """Record "different" pairs; raise ValueError if must-links already joined one (with
+        ``strict``; else such a pair is dropped: a steward's grouping outranks a score)."""
         for a, b in zip(left.tolist(), right.tolist(), strict=True):
             root_a, root_b = _root(self.parent, a), _root(self.parent, b)
             if root_a == root_b:
+                if not strict:
+                    continue
                 why = "must-links put them in one entity" if a != b else "a record is itself"
                 raise ValueError(f"records {ids[a]!r} and {ids[b]!r} are marked different, but "
                                  f"{why}")

@@ -373,6 +373,39 @@ def _same_local_part(p: _Pairs, comparison: Comparison, level: Level, at) -> np.
     return _feature_equal(p, ("email_local_part",), features.email_local_part, at)
 
 
+def _name_local_part(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
+    # The same mailbox name, made only of either person's names ("john.smith" at two
+    # providers): two John Smiths pick it as readily as one does.
+    result = _same_local_part(p, comparison, level, at)
+    rows = np.flatnonzero(result)
+    if rows.size:
+        locals_ = p.column.feature(("email_local_part",), features.email_local_part)
+        given, family = p.table["given_name"], p.table["family_name"]
+        local = locals_[p.code_left[at[rows]]]
+        sides = [_names_of(given, family, side[at[rows]]) for side in (p.left, p.right)]
+        result[rows] = np.fromiter(
+            (features.is_name_local_part(value, left | right)
+             for value, left, right in zip(local, *sides, strict=True)),
+            dtype=bool, count=rows.size)
+    return result
+
+
+def _names_of(given: Column, family: Column, records: np.ndarray) -> list[frozenset[str]]:
+    """The mailbox-name variants of each record's names (``features.name_variants``)."""
+    def value(column: Column, record: int) -> str | None:
+        code = column.codes[record]
+        return column.values[code] if code >= 0 else None
+
+    return [features.name_variants(value(given, r), value(family, r)) for r in records.tolist()]
+
+
+def _years_apart(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
+    # Born far apart: a parent and a child, not a typo (typos keep most of the date).
+    left, right = _date_parts(p, at)
+    valid = (left[:, 0] >= 0) & (right[:, 0] >= 0)
+    return valid & (np.abs(left[:, 0] - right[:, 0]) >= level.min_years)
+
+
 def _last_digits(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
     count = level.n
     return _feature_equal(p, ("last_digits", count), lambda v: features.last_digits(v, count), at)
@@ -398,5 +431,7 @@ _TESTS: dict[str, Callable[[_Pairs, Comparison, Level, np.ndarray], np.ndarray]]
     "one_character": _one_character,
     "canonical": _canonical,
     "same_local_part": _same_local_part,
+    "name_local_part": _name_local_part,
+    "years_apart": _years_apart,
     "last_digits": _last_digits,
 }

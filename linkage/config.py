@@ -51,9 +51,11 @@ METHOD_TESTS: dict[str, dict[str, str | None]] = {
         "year_off_by_one": None,
         "same_year_month": None,
         "two_parts": None,
+        "years_apart": "min_years",
     },
     "email": {
         "canonical": None,
+        "name_local_part": None,
         "same_local_part": None,
         "levenshtein": "max_distance",
     },
@@ -61,6 +63,9 @@ METHOD_TESTS: dict[str, dict[str, str | None]] = {
 }
 EXACT_TEST = "exact"
 ELSE_TEST = "else"
+# Tests that read attributes besides the compared one (name_local_part: is the shared mailbox
+# name made of the person's names?).
+TEST_READS: dict[str, tuple[str, ...]] = {"name_local_part": ("given_name", "family_name")}
 MISSING_LEVEL = "missing"  # reserved: either value absent; never configured, weight 0
 PHONETIC_ALGORITHMS = frozenset({"soundex", "nysiis", "metaphone", "match_rating"})
 
@@ -106,7 +111,9 @@ class Level:
     ``test`` names the check that puts a pair on this level (defaults to ``name``); the test's
     parameter, where it takes one, is in ``threshold`` (jaro_winkler similarity),
     ``max_distance`` (levenshtein), ``n`` (last_digits, prefix), ``other`` (the attribute a
-    name is swapped with) or ``algorithm`` (phonetic). ``weight`` is log2(m/u).
+    name is swapped with), ``algorithm`` (phonetic) or ``min_years`` (years_apart).
+    ``weight`` is log2(m/u), or 0 for a ``neutral`` level: one whose agreement says nothing the
+    other comparisons have not said already (a mailbox name made of the person's names).
     """
 
     name: str
@@ -118,6 +125,8 @@ class Level:
     n: int | None = None
     other: str | None = None
     algorithm: str | None = None
+    min_years: int | None = None
+    neutral: bool = False
     description: str = field(default="", compare=False)
     weight: float = field(init=False, compare=False)
 
@@ -126,12 +135,13 @@ class Level:
             object.__setattr__(self, "test", self.name)
         if not (0.0 < self.m <= 1.0 and 0.0 < self.u <= 1.0):
             raise ValueError(f"level {self.name!r}: m and u must be in (0, 1]")
-        object.__setattr__(self, "weight", math.log2(self.m / self.u))
+        weight = 0.0 if self.neutral else math.log2(self.m / self.u)
+        object.__setattr__(self, "weight", weight)
 
     @property
     def parameter(self) -> Any:
         """The value of the test's parameter (None for tests without one)."""
-        for name in ("threshold", "max_distance", "n", "other", "algorithm"):
+        for name in ("threshold", "max_distance", "n", "other", "algorithm", "min_years"):
             value = getattr(self, name)
             if value is not None:
                 return value
@@ -165,7 +175,8 @@ class Comparison:
     def attributes(self) -> tuple[str, ...]:
         """Every attribute the comparison reads: its own, then any a level refers to."""
         others = [lv.other for lv in self.levels if lv.other and lv.other != self.attribute]
-        return (self.attribute, *dict.fromkeys(others))
+        others += [a for lv in self.levels for a in TEST_READS.get(lv.test, ())]
+        return tuple(dict.fromkeys((self.attribute, *others)))
 
     def level_index(self, test: str) -> int | None:
         """Index of the first level using ``test``, or None."""
@@ -213,15 +224,17 @@ class WeightCap:
     Fellegi–Sunter adds weights as if attributes were independent. Address line, postcode and
     locality are one fact - where a household lives: a street line agreeing nearly implies the
     postcode and the locality agreeing, so summing their weights counts one address three
-    times. The positive weights of the group are scaled down together; negative weights
-    (disagreement) are left alone. ``mode`` says down to what:
+    times. The positive weights of the group are scaled down together. ``mode`` says down to
+    what:
 
     * "strongest": the weight of the most telling agreement in the group (the group counts as
-      one fact, worth what its most specific member is worth). When ``person_attributes`` are
-      given, at most ``max_weight`` while any of them disagrees (has a negative weight), else
-      without bound: twins, spouses and parent and child share a home but differ in a given
-      name or a birth date, so a shared home only counts in full when the person fits;
-    * "sum": ``max_weight``, whatever the members are worth.
+      one fact, worth what its most specific member is worth). Disagreements count as one
+      fact too: a move changes street, postcode and town at once, and counts as the strongest
+      of the three. When ``person_attributes`` are given, agreement counts at most
+      ``max_weight`` while any of them disagrees (has a negative weight), else without bound:
+      twins, spouses and parent and child share a home but differ in a given name or a birth
+      date, so a shared home only counts in full when the person fits;
+    * "sum": ``max_weight``, whatever the members are worth; disagreements are left alone.
     """
 
     name: str
@@ -229,6 +242,10 @@ class WeightCap:
     max_weight: float
     mode: str = "sum"
     person_attributes: tuple[str, ...] = ()
+    # The share of clearly different people among the pairs agreeing on the group below which
+    # training drops the cap (None: ``training.household_share_min``); see
+    # ``linkage.model.household_evidence``.
+    min_share: float | None = None
 
 
 @dataclass(frozen=True)
@@ -258,6 +275,9 @@ class MatchConfig:
     blocking_rules: tuple[BlockingRule, ...]
     comparisons: tuple[Comparison, ...]
     weight_caps: tuple[WeightCap, ...] = ()
+    # Two records whose pair weighs this or less are different people for clustering: no
+    # chain of links may join them (None: no such rule).
+    conflict_threshold: float | None = None
     placeholders: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
     training: TrainingSettings = field(default_factory=TrainingSettings)
     trained: dict[str, Any] | None = field(default=None, compare=False)
@@ -293,7 +313,13 @@ class MatchConfig:
             else number(auto_link, "auto_link_threshold")
         )
         check_threshold_order(new_review, new_auto)
-        return replace(self, review_threshold=new_review, auto_link_threshold=new_auto)
+        conflict = self.conflict_threshold
+        if conflict is not None:
+            # A review threshold moved down takes the conflict threshold with it, as far below
+            # as it was: a pair worth a look must never count as two different people.
+            conflict = min(conflict, new_review - (self.review_threshold - conflict))
+        return replace(self, review_threshold=new_review, auto_link_threshold=new_auto,
+                       conflict_threshold=conflict)
 
     def with_parameters(
         self,

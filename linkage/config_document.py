@@ -16,9 +16,12 @@ def document_of(config: MatchConfig) -> dict[str, Any]:
         "review_threshold": config.review_threshold,
         "auto_link_threshold": config.auto_link_threshold,
         "max_block_size": config.max_block_size,
+        **({"conflict_threshold": config.conflict_threshold}
+           if config.conflict_threshold is not None else {}),
         "weight_caps": [
             {"name": cap.name, "attributes": list(cap.attributes), "max_weight": cap.max_weight,
-             "mode": cap.mode, "person_attributes": list(cap.person_attributes)}
+             "mode": cap.mode, "person_attributes": list(cap.person_attributes),
+             **({"min_share": cap.min_share} if cap.min_share is not None else {})}
             for cap in config.weight_caps
         ],
         "placeholders": {a: sorted(v) for a, v in config.placeholders.items()},
@@ -62,6 +65,8 @@ def _comparison_document(comparison: Comparison) -> dict[str, Any]:
         if param:
             entry[param] = getattr(level, param)
         entry.update(m=level.m, u=level.u)
+        if level.neutral:
+            entry["neutral"] = True
         if level.description:
             entry["description"] = level.description
         item["levels"].append(entry)

@@ -34,13 +34,15 @@ _REQUIRED = tuple(
     "version prior_weight review_threshold auto_link_threshold max_block_size blocking_rules"
     " comparisons".split()
 )
-_OPTIONAL = ("description", "placeholders", "weight_caps", "training", "trained")
+_OPTIONAL = ("description", "placeholders", "weight_caps", "training", "trained",
+             "conflict_threshold")
 # Hand-written m (or u) values must form a distribution over the levels; this slack only absorbs
 # rounding in the file, it is not meant to hide a forgotten level.
 _SUM_TOLERANCE = 1e-3
 # For each test parameter: does a later level of the same test need a larger value to be
-# reachable? (A lower similarity threshold, more edits, fewer trailing digits are looser.)
-_LOOSER_WHEN_LARGER = {"threshold": False, "max_distance": True, "n": False}
+# reachable? (A lower similarity threshold, more edits, fewer trailing digits, dates fewer
+# years apart are looser.)
+_LOOSER_WHEN_LARGER = {"threshold": False, "max_distance": True, "n": False, "min_years": False}
 
 
 def build_config(data: Any) -> MatchConfig:
@@ -62,6 +64,7 @@ def build_config(data: Any) -> MatchConfig:
         blocking_rules=_blocking_rules(data["blocking_rules"]),
         comparisons=comparisons,
         weight_caps=_weight_caps(data.get("weight_caps", []), comparisons),
+        conflict_threshold=_conflict_threshold(data.get("conflict_threshold"), review),
         placeholders=_placeholders(data.get("placeholders", {})),
         training=_training(data.get("training", {})),
         trained=trained,
@@ -77,7 +80,7 @@ def _weight_caps(value: Any, comparisons: tuple[Comparison, ...]) -> tuple[Weigh
     for index, item in enumerate(value):
         path = f"weight_caps[{index}]"
         expect_keys(item, path, required=("name", "attributes", "max_weight"),
-                    optional=("description", "mode", "person_attributes"))
+                    optional=("description", "mode", "person_attributes", "min_share"))
         name = text(item["name"], f"{path}.name")
         mode = item.get("mode", "sum")
         if mode not in CAP_MODES:
@@ -104,8 +107,24 @@ def _weight_caps(value: Any, comparisons: tuple[Comparison, ...]) -> tuple[Weigh
             if attribute not in compared or attribute in attributes:
                 raise ConfigError(f"{path}.person_attributes[{position}]",
                                   f"{attribute!r} is not compared outside the group")
-        caps.append(WeightCap(name, tuple(attributes), max_weight, mode, tuple(persons)))
+        min_share = item.get("min_share")
+        if min_share is not None:
+            if not persons:
+                raise ConfigError(f"{path}.min_share", "only with person_attributes")
+            min_share = probability(min_share, f"{path}.min_share")
+        caps.append(WeightCap(name, tuple(attributes), max_weight, mode, tuple(persons),
+                              min_share))
     return tuple(caps)
+
+
+def _conflict_threshold(value: Any, review: float) -> float | None:
+    if value is None:
+        return None
+    threshold = number(value, "conflict_threshold")
+    if not threshold < review:
+        raise ConfigError("conflict_threshold",
+                          f"must be below review_threshold ({threshold:g} >= {review:g})")
+    return threshold
 
 
 def _placeholders(value: Any) -> dict[str, frozenset[str]]:
@@ -280,7 +299,7 @@ def _levels(value: Any, method: str, path: str, attribute: str) -> tuple[Level, 
             item,
             item_path,
             required=("name", "m", "u", *([param] if param else [])),
-            optional=("test", "description"),
+            optional=("test", "neutral", "description"),
         )
         if any(level.name == name for level in levels):
             raise ConfigError(f"{item_path}.name", f"duplicate level name {name!r}")
@@ -296,6 +315,7 @@ def _levels(value: Any, method: str, path: str, attribute: str) -> tuple[Level, 
                 m=probability(item["m"], f"{item_path}.m"),
                 u=probability(item["u"], f"{item_path}.u"),
                 test=test,
+                neutral=_boolean(item.get("neutral", False), f"{item_path}.neutral"),
                 description=description(item, f"{item_path}.description"),
                 **params,
             )

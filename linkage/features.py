@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import cache
 
 import jellyfish
+from anyascii import anyascii
 from nicknames import NickNamer
 
 # Mailbox providers that ignore dots in the local part; googlemail.com is gmail.com's old name.
@@ -116,3 +117,27 @@ def letters(value: str) -> str:
     "elvireplace", so a value moved to another field with its number left behind, or written
     with a stray space ("thred gold"), still compares close."""
     return "".join(character for character in value.lower() if character.isalpha())
+
+
+def ascii_letters(value: str) -> str:
+    """Only the letters, folded to ASCII as people write them in a mailbox name:
+    "Jérôme" -> "jerome", "Łukasz" -> "lukasz", "van den Berg" -> "vandenberg"."""
+    return "".join(char for char in anyascii(value).lower() if "a" <= char <= "z")
+
+
+def name_variants(given: str | None, family: str | None) -> frozenset[str]:
+    """The mailbox names a person with these names would pick, letters only: "johnsmith",
+    "smithjohn", "jsmith", "smithj", "johns", "john", "smith"."""
+    g, f = ascii_letters(given or ""), ascii_letters(family or "")
+    variants = {g + f, f + g, g, f}
+    if g and f:
+        variants |= {g[0] + f, f + g[0], g + f[0]}
+    return frozenset(v for v in variants if v)
+
+
+def is_name_local_part(local: str, names: frozenset[str]) -> bool:
+    """Whether a mailbox name is only the person's names (letters, no digits): it says nothing
+    the names do not say already, while "sunnyboy" or "john.smith84" does."""
+    if not local or any(char.isdigit() for char in local):
+        return False
+    return ascii_letters(local) in names

@@ -145,7 +145,11 @@ def pattern_bits(patterns, m, u, voting, config=None) -> np.ndarray:
         if use:
             observed = patterns[:, k]
             present = observed >= 0
-            bits[present, k] = (np.log2(m[k]) - np.log2(u[k]))[observed[present]]
+            level_bits = np.log2(m[k]) - np.log2(u[k])
+            if config is not None:  # neutral levels weigh nothing, as in scoring
+                neutral = [level.neutral for level in config.comparisons[k].levels]
+                level_bits = np.where(neutral, 0.0, level_bits)
+            bits[present, k] = level_bits[observed[present]]
     if config is not None:
         apply_weight_caps(bits, config)
     return bits
@@ -220,16 +224,18 @@ def train(
     u = [u_by_attribute[c.attribute] for c in config.comparisons]
     m_start = [np.array([lv.m for lv in c.levels]) for c in config.comparisons]
     patterns, pattern_masks, counts = compress(levels, masks)
-    m_final, sessions = _estimate_m(config, patterns, pattern_masks, counts, m_start, u)
-    labelled = _refine_with_labels(config, table, m_final, labels)
-    # The share of matches among the candidates, with every comparison taking part.
-    _, share, _ = expectation_maximisation(
-        patterns, counts, m_final, u, active=[True] * len(u), prior=0.1,
-        iterations=settings.max_em_iterations, tolerance=settings.em_tolerance, estimate_m=False,
-        config=config,
-    )
-    expected_matches = share * counts.sum()
     all_pairs = table.size * (table.size - 1) / 2
+    m_final, sessions, strangers = _estimate_m(config, patterns, pattern_masks, counts, m_start, u)
+    share = _match_share(config, patterns, counts, m_final, u)
+    if strangers:
+        # Identifiers: u again from the pairs of different people who share the value, now
+        # that EM has told matches apart; then m once more with the corrected u.
+        u = _identifier_u(u, strangers, all_pairs - share * counts.sum())
+        m_final, sessions, _ = _estimate_m(config, patterns, pattern_masks, counts, m_final, u)
+    labelled = _refine_with_labels(config, table, m_final, labels)
+    u = _no_level_above_exact(config, m_final, u)
+    share = _match_share(config, patterns, counts, m_final, u)
+    expected_matches = share * counts.sum()
     match_rate = float(np.clip(expected_matches / max(all_pairs, 1.0), 1e-12, 0.5))
     prior = float(np.log2(match_rate / (1 - match_rate)))
     probabilities = {
@@ -258,6 +264,65 @@ def train(
     )
 
 
+def _match_share(config, patterns, counts, m, u) -> float:
+    """The share of matches among the candidates, with every comparison taking part."""
+    settings = config.training
+    _, share, _ = expectation_maximisation(
+        patterns, counts, m, u, active=[True] * len(u), prior=0.1,
+        iterations=settings.max_em_iterations, tolerance=settings.em_tolerance, estimate_m=False,
+        config=config,
+    )
+    return share
+
+
+def _no_level_above_exact(config: MatchConfig, m: list[np.ndarray],
+                          u: list[np.ndarray]) -> list[np.ndarray]:
+    """Raise u where a looser level would outweigh the exact one.
+
+    Agreeing exactly is the strongest evidence a comparison has; a level that is rarer among
+    random pairs (names swapped, a mailbox with Gmail dots) must not weigh more, or a swapped
+    name would count twice what the same name in place counts.
+    """
+    result = []
+    for k, comparison in enumerate(config.comparisons):
+        exact = comparison.level_index(EXACT_TEST)
+        levels = u[k].copy()
+        if exact is not None:
+            ceiling = m[k][exact] / levels[exact]
+            raised = (m[k] / levels > ceiling) & (np.arange(len(levels)) != exact)
+            if raised.any():
+                levels[raised] = m[k][raised] / ceiling
+                rest = ~raised
+                levels[rest] *= (1.0 - levels[raised].sum()) / levels[rest].sum()
+        result.append(levels)
+    return result
+
+
+def _identifier_u(u: list[np.ndarray], strangers: dict[tuple[int, int], float],
+                  non_matches: float) -> list[np.ndarray]:
+    """u of the levels that only pairs sharing a blocking key reach, from EM's count of the
+    *different* people among those pairs (``strangers``: (comparison, level) -> pairs).
+
+    Random pairs and value counts cannot measure u for an e-mail address or a phone number:
+    two different people share one so rarely that the agreeing pairs found that way are almost
+    all the same person counted twice, which makes u thousands of times too large (an e-mail
+    agreeing looked like 15 bits when it is worth 20 or more). Half a pair is added, as
+    elsewhere: a level no stranger reached is rare, not impossible.
+    """
+    corrected = [x.copy() for x in u]
+    for (k, level), count in strangers.items():
+        corrected[k][level] = (count + 0.5) / max(non_matches, 1.0)
+    for k in {k for k, _ in strangers}:
+        fixed = [level for kk, level in strangers if kk == k]
+        rest = np.ones(len(corrected[k]), bool)
+        rest[fixed] = False
+        free = 1.0 - corrected[k][fixed].sum()
+        corrected[k][rest] *= free / corrected[k][rest].sum()
+        corrected[k] = np.maximum(corrected[k], _FLOOR * 1e-3)
+        corrected[k] /= corrected[k].sum()
+    return corrected
+
+
 def household_evidence(config: MatchConfig, levels: np.ndarray) -> dict[str, dict]:
     """Whether the data holds multi-person households, per weight cap with person attributes.
 
@@ -279,7 +344,8 @@ def household_evidence(config: MatchConfig, levels: np.ndarray) -> dict[str, dic
         ):
             continue
         agreeing = sum((levels[:, position[a]] == 0).astype(np.int32) for a in cap.attributes)
-        same_address = agreeing >= min(2, len(cap.attributes))
+        # One address agrees in at least two of its fields; a phone or mailbox in one.
+        same_address = agreeing >= min(2, len(cap.attributes) - 1)
         different = same_address.copy()
         for attribute in cap.person_attributes:
             comparison = config.comparisons[position[attribute]]
@@ -288,7 +354,8 @@ def household_evidence(config: MatchConfig, levels: np.ndarray) -> dict[str, dic
         share = people / pairs if pairs else 0.0
         evidence[cap.name] = {
             "address_pairs": pairs, "different_people": people, "share": round(share, 4),
-            "kept": share >= config.training.household_share_min,
+            "kept": share >= (config.training.household_share_min if cap.min_share is None
+                              else cap.min_share),
         }
     return evidence
 
@@ -297,12 +364,16 @@ def _estimate_m(config, patterns, pattern_masks, counts, m_start, u):
     """m by one EM session per exact blocking rule, averaged weighted by the matches found.
 
     A session leaves out the attributes of its rule: all its pairs agree on them by
-    construction, which says nothing about m.
+    construction, which says nothing about m. It also counts, for each level of those
+    attributes that only the rule's pairs reach (an exact e-mail, the same phone digits), how
+    many of its pairs EM takes for different people: ``strangers``, (comparison, level) ->
+    expected pairs, from which ``_identifier_u`` measures u where random pairs cannot.
     """
     settings = config.training
     sums = [np.zeros(len(c.levels)) for c in config.comparisons]
     weights = np.zeros(len(config.comparisons))
     sessions = []
+    strangers: dict[tuple[int, int], float] = {}
     # Attributes capped to a fixed sum do not vote while m is learnt: that cap stands for "a
     # household is not a person" and a family would otherwise teach EM that different given
     # names are normal for a match. Their m is still learnt.
@@ -320,6 +391,9 @@ def _estimate_m(config, patterns, pattern_masks, counts, m_start, u):
             iterations=settings.max_em_iterations, tolerance=settings.em_tolerance, config=config,
             voting=voting,
         )
+        strangers.update(_strangers_of_rule(
+            config, index, rule, patterns, pattern_masks, counts, found, m, u, share, active,
+            voting))
         matches = share * counts[found].sum()
         for k, use in enumerate(active):
             if use:
@@ -330,7 +404,34 @@ def _estimate_m(config, patterns, pattern_masks, counts, m_start, u):
     m_final = [
         s / w if w > 0 else start for s, w, start in zip(sums, weights, m_start, strict=True)
     ]
-    return m_final, sessions
+    return m_final, sessions, strangers
+
+
+def _strangers_of_rule(config, index, rule, patterns, pattern_masks, counts, found, m, u,
+                       share, active, voting) -> dict[tuple[int, int], float]:
+    """Expected pairs of different people per covered level of a one-attribute rule.
+
+    A level is covered when every candidate pair on it was found by the rule (an exact e-mail
+    shares the e-mail key): then the rule's pairs are all the pairs on that level, and EM,
+    which judged them without that attribute, says how many are different people.
+    """
+    if len(rule.attributes) != 1:
+        return {}
+    k = next((k for k, c in enumerate(config.comparisons)
+              if c.attribute == rule.attributes[0]), None)
+    if k is None:
+        return {}
+    in_rule = (pattern_masks >> index) & 1 == 1
+    bits = pattern_bits(patterns[found], m, u,
+                        [a and v for a, v in zip(active, voting, strict=True)], config)
+    strangers_per_pattern = counts[found] * (1.0 - _posterior(bits, share))
+    result = {}
+    for level in range(len(config.comparisons[k].levels) - 1):  # never the catch-all
+        on_level = patterns[:, k] == level
+        if counts[on_level].sum() < _MIN_SESSION_PAIRS or not in_rule[on_level].all():
+            continue
+        result[(k, level)] = float(strangers_per_pattern[patterns[found][:, k] == level].sum())
+    return result
 
 
 def _refine_with_labels(

@@ -51,6 +51,7 @@ _nickname_group = _cached(features.nickname_group)
 _tokens = _cached(features.tokens)
 _date_parts = _cached(features.date_parts)
 _letters = _cached(features.letters)
+_name_variants = _cached(features.name_variants)
 
 _DATE_WIDTH = 10  # characters of a written date compared by one_character, as the batch path
 
@@ -314,6 +315,29 @@ def _same_local_part(comparison: Comparison, level: Level) -> Binder:
     return _feature_equal(_email_local_part)
 
 
+def _name_local_part(comparison: Comparison, level: Level) -> Binder:
+    def bind(a, ra):
+        mine = _email_local_part(a)
+        if not mine:
+            return None
+        names = _name_variants(ra.get("given_name"), ra.get("family_name"))
+
+        def test(b, rb):
+            if _email_local_part(b) != mine:
+                return False
+            theirs = _name_variants(rb.get("given_name"), rb.get("family_name"))
+            return features.is_name_local_part(mine, names | theirs)
+
+        return test
+
+    return bind
+
+
+def _years_apart(comparison: Comparison, level: Level) -> Binder:
+    years = level.min_years
+    return _dates(lambda x, y: abs(x[0] - y[0]) >= years)
+
+
 def _last_digits_test(comparison: Comparison, level: Level) -> Binder:
     count = level.n
     return _feature_equal(_cached(lambda v: features.last_digits(v, count)))
@@ -343,6 +367,8 @@ _TESTS: dict[str, Callable[[Comparison, Level], Binder]] = {
     "one_character": _one_character,
     "canonical": _canonical,
     "same_local_part": _same_local_part,
+    "name_local_part": _name_local_part,
+    "years_apart": _years_apart,
     "last_digits": _last_digits_test,
 }
 

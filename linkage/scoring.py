@@ -130,6 +130,8 @@ def apply_weight_caps(weights: np.ndarray, config: MatchConfig) -> None:
     """
     for cap in config.weight_caps:
         columns = [k for k, c in enumerate(config.comparisons) if c.attribute in cap.attributes]
+        if cap.mode == "strongest":
+            _one_disagreement(weights, columns)
         group = weights[:, columns]
         positive = np.where(group > 0, group, 0.0)
         total = positive.sum(axis=1)
@@ -149,6 +151,24 @@ def apply_weight_caps(weights: np.ndarray, config: MatchConfig) -> None:
         scale = np.ones_like(total)
         scale[over] = limit[over] / total[over]
         weights[:, columns] = np.where(group > 0, group * scale[:, None], group)
+
+
+def _one_disagreement(weights: np.ndarray, columns: list[int]) -> None:
+    """Scale a group's negative weights down to its strongest one (in place).
+
+    A group that is one fact when it agrees is one fact when it disagrees: a person who moved
+    has another street, postcode and town, which is one move, not three pieces of evidence
+    against them.
+    """
+    group = weights[:, columns]
+    negative = np.where(group < 0, group, 0.0)
+    total = negative.sum(axis=1)
+    strongest = negative.min(axis=1, initial=0.0)
+    over = total < strongest
+    if over.any():
+        scale = np.ones_like(total)
+        scale[over] = strongest[over] / total[over]
+        weights[:, columns] = np.where(group < 0, group * scale[:, None], group)
 
 
 def _adjust_exact(

@@ -115,10 +115,17 @@ def _cannot_join_entities_of(crossing: list[tuple[int, int]],
             for other in members.get(outside_entity.get(outside), ()) if other != inside]
 
 
-def _review_candidates(result: BatchResult, labels: dict, refused) -> list[ReviewCandidate]:
+def _review_candidates(result: BatchResult, labels: dict, refused,
+                       cannot: list[tuple[int, int]]) -> list[ReviewCandidate]:
     """One question per pair of clusters: the strongest pair between the thresholds, or the
-    strongest refused link, joining two clusters that stayed apart."""
+    strongest refused link, joining two clusters that stayed apart.
+
+    A link refused because a steward said the two sides are different people asks nothing;
+    one refused because the sides score as different people (a record matching a parent and
+    their namesake child) asks which of them it is: "ambiguous".
+    """
     pairs, config = result.pairs, result.config
+    decided = {tuple(sorted((labels[a], labels[b]))) for a, b in cannot}
     weight = pairs["weight"].to_numpy()
     left, right = pairs["left"].to_numpy(), pairs["right"].to_numpy()
     found: dict[tuple, ReviewCandidate] = {}
@@ -135,10 +142,13 @@ def _review_candidates(result: BatchResult, labels: dict, refused) -> list[Revie
     if refused:
         row_of = {(int(a), int(b)): i for i, (a, b) in enumerate(zip(left, right, strict=True))}
         for link in refused:
-            if link.reason != "cannot_link":
-                a, b = int(link.left), int(link.right)
-                offer(a, b, float(link.weight), link.reason,
-                      row_of.get((a, b), row_of.get((b, a))))
+            a, b = int(link.left), int(link.right)
+            reason = link.reason
+            if reason == "cannot_link":
+                if tuple(sorted((labels[a], labels[b]))) in decided:
+                    continue
+                reason = "ambiguous"
+            offer(a, b, float(link.weight), reason, row_of.get((a, b), row_of.get((b, a))))
     return list(found.values())
 
 
@@ -156,12 +166,12 @@ def batch_match_plan(*, sources: list[str] | None = None, config: MatchConfig | 
     timings.update(result.timings)
     started = time.perf_counter()
     must, cannot = _constraints(current)
-    settings = cluster_settings or ClusterSettings(auto_link_threshold=config.auto_link_threshold)
+    settings = cluster_settings or ClusterSettings.from_config(config)
     clusters = cluster_pairs(current.keys(), result.pairs, settings, must_link=must,
                              cannot_link=cannot)
     sizes = _entity_sizes(set(current.values()))
     plan = plan_match(clusters.labels, current, sizes)
-    review = _review_candidates(result, clusters.labels, clusters.refused)
+    review = _review_candidates(result, clusters.labels, clusters.refused, cannot)
     timings["cluster_and_plan"] = time.perf_counter() - started
     return BatchRun(config, plan, review, result, current, timings)
 

@@ -3,7 +3,10 @@
 Reads only; the ingest service applies the decision. Candidates come from the indexed
 blocking-key table, are scored pairwise with the linkage model, and are grouped by entity (an
 entity scores as its best-matching record). Steward decisions are constraints: a "different"
-decision removes the candidate's entity, a "same" decision forces the link.
+decision removes the candidate's entity, a "same" decision forces the link. Scores at or below
+the configuration's conflict threshold separate as a "different" decision would, as they do in
+the batch clustering: the record never joins an entity holding a record it conflicts with, nor
+two entities whose records conflict with each other.
 """
 
 from __future__ import annotations
@@ -55,6 +58,10 @@ class EntityCandidate:
     # Filled in only when several entities score above auto-link (see ``merge_context``).
     auto_links: int = 0
     size: int = 0
+    # A record of the entity scores at or below the conflict threshold against this one.
+    conflicting: bool = False
+    # The entity's records among the candidates, with their standardised attributes.
+    members: dict[int, Mapping] = field(default_factory=dict)
 
     def explanation(self) -> dict:
         return {**self.score.explanation(), "blocking_rules": sorted(self.rules)}
@@ -149,8 +156,13 @@ def score_candidates(*, record_id: int | None, standardised: Mapping, config: Ma
     scores = score_many(standardised, [std for _, _, std in scored], config, frequencies)
     best: dict[str, EntityCandidate] = {}
     auto_links: Counter = Counter()
-    for (candidate_id, entity_id, _), pair in zip(scored, scores, strict=True):
+    conflicting: set[str] = set()
+    members: dict[str, dict[int, Mapping]] = {}
+    for (candidate_id, entity_id, candidate_std), pair in zip(scored, scores, strict=True):
         auto_links[entity_id] += pair.weight >= config.auto_link_threshold
+        members.setdefault(entity_id, {})[candidate_id] = candidate_std
+        if _conflict(pair.weight, config):
+            conflicting.add(entity_id)
         current = best.get(entity_id)
         if current is None or pair.weight > current.score.weight:
             best[entity_id] = EntityCandidate(entity_id, candidate_id, pair, found[candidate_id])
@@ -159,8 +171,14 @@ def score_candidates(*, record_id: int | None, standardised: Mapping, config: Ma
     ranked = sorted(best.values(), key=lambda c: (-c.score.weight, c.entity_id))
     for candidate in ranked:
         candidate.auto_links = auto_links[candidate.entity_id]
+        candidate.conflicting = candidate.entity_id in conflicting
+        candidate.members = members[candidate.entity_id]
     merge_context(ranked, constraints, config)
     return ranked, constraints
+
+
+def _conflict(weight: float, config: MatchConfig) -> bool:
+    return config.conflict_threshold is not None and weight <= config.conflict_threshold
 
 
 def merge_context(ranked: list[EntityCandidate], constraints: dict, config: MatchConfig) -> None:
@@ -170,9 +188,11 @@ def merge_context(ranked: list[EntityCandidate], constraints: dict, config: Matc
     then joins them as the batch clustering would, which needs both.
     """
     constraints["apart"] = set()
-    auto = [c for c in ranked if c.score.weight >= config.auto_link_threshold]
+    auto = [c for c in ranked
+            if c.score.weight >= config.auto_link_threshold and not c.conflicting]
     if len(auto) < 2:
         return
+    constraints["apart"] |= _conflicting_entities(auto, config)
     entity_of = dict(SourceRecord.objects
                      .filter(entity_id__in=[c.entity_id for c in auto],
                              state=SourceRecord.State.ACTIVE)
@@ -189,6 +209,30 @@ def merge_context(ranked: list[EntityCandidate], constraints: dict, config: Matc
             constraints["apart"].add(pair)
 
 
+def _conflicting_entities(auto: list[EntityCandidate], config: MatchConfig) -> set[frozenset]:
+    """Pairs of the entities above auto-link whose records conflict with each other.
+
+    As in the batch path, only records sharing a blocking key are compared: those are the
+    pairs a batch run scores.
+    """
+    if config.conflict_threshold is None:
+        return set()
+    keyed = [(c.entity_id, std, set(blocking_keys(std, config)))
+             for c in auto for std in c.members.values()]
+    apart = set()
+    for index, (entity_a, record_a, keys_a) in enumerate(keyed):
+        others = [(entity_b, record_b) for entity_b, record_b, keys_b in keyed[index + 1:]
+                  if entity_b != entity_a and keys_a & keys_b
+                  and frozenset({entity_a, entity_b}) not in apart]
+        if not others:
+            continue
+        scores = score_many(record_a, [record for _, record in others], config,
+                            record_frequencies(record_a, config))
+        apart |= {frozenset({entity_a, entity_b}) for (entity_b, _), pair in
+                  zip(others, scores, strict=True) if _conflict(pair.weight, config)}
+    return apart
+
+
 def decide(candidates: list[EntityCandidate], constraints: dict, config: MatchConfig,
            ) -> MatchDecision:
     """Turn ranked candidate entities into a link, a new entity or review tasks.
@@ -196,19 +240,26 @@ def decide(candidates: list[EntityCandidate], constraints: dict, config: MatchCo
     A "same" decision wins outright; entities holding a "different" record are never chosen.
     One entity above the auto-link threshold is linked. Above it against several, the record
     joins them as the batch clustering (``linkage.cluster``) would, strongest first, and a join
-    that clustering refuses (a steward's "different", one weak link between two large entities,
-    an over-large result) becomes a review task instead. Otherwise the best few above the
-    review threshold are put up for review.
+    that clustering refuses (a steward's "different", records scoring as different people, one
+    weak link between two large entities, an over-large result) becomes a review task instead.
+    An entity holding a record this one conflicts with is never joined: it is put up for review
+    as "ambiguous". Otherwise the best few above the review threshold are put up for review.
     """
     allowed = [c for c in candidates if c.entity_id not in constraints["different"]]
     forced = [c for c in allowed if c.entity_id in constraints["same"]]
     if len(forced) == 1:
         return MatchDecision("linked", target=forced[0], forced_by_decision=True)
-    auto = [c for c in allowed if c.score.weight >= config.auto_link_threshold]
+    above = [c for c in allowed if c.score.weight >= config.auto_link_threshold]
+    auto = [c for c in above if not c.conflicting]
+    held = [(c, "ambiguous") for c in above if c.conflicting]
     if len(auto) == 1:
-        return MatchDecision("linked", target=auto[0])
+        return MatchDecision("linked", target=auto[0], review=held)
     if len(auto) > 1:
-        return _join_several(auto, constraints, config)
+        decision = _join_several(auto, constraints, config)
+        decision.review += held
+        return decision
+    if held:
+        return MatchDecision("review", review=held[:MAX_REVIEW_CANDIDATES])
     uncertain = [c for c in allowed if c.score.weight >= config.review_threshold]
     if uncertain:
         return MatchDecision(
@@ -219,7 +270,7 @@ def decide(candidates: list[EntityCandidate], constraints: dict, config: MatchCo
 def _join_several(auto: list[EntityCandidate], constraints: dict, config: MatchConfig,
                   ) -> MatchDecision:
     """Link to the strongest entity and merge the others in, unless clustering would refuse."""
-    settings = ClusterSettings(auto_link_threshold=config.auto_link_threshold)
+    settings = ClusterSettings.from_config(config)
     joined, refused = [auto[0]], []
     size = 1 + auto[0].size
     for candidate in auto[1:]:

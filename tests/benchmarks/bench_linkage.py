@@ -55,13 +55,12 @@ def pairs_of_clusters(labels: np.ndarray) -> int:
     return int((counts * (counts - 1) // 2).sum())
 
 
-def entity_labels(size: int, pairs: pd.DataFrame, auto_link_threshold: float) -> np.ndarray:
+def entity_labels(size: int, pairs: pd.DataFrame, config) -> np.ndarray:
     """Entities as the hub forms them: ``cluster_pairs`` over the pairs (by row position)."""
     positions = pd.DataFrame({"left": pairs.attrs["left_position"],
                               "right": pairs.attrs["right_position"],
                               "weight": pairs["weight"].to_numpy()})
-    clusters = cluster_pairs(range(size), positions,
-                             ClusterSettings(auto_link_threshold=auto_link_threshold))
+    clusters = cluster_pairs(range(size), positions, ClusterSettings.from_config(config))
     return np.fromiter((clusters.labels[i] for i in range(size)), dtype=np.int64, count=size)
 
 
@@ -96,7 +95,7 @@ def run_benchmark(*, records: int = 200_000, seed: int = 1, csv: str | None = No
     pairs = result.pairs
     left, right = pairs.attrs["left_position"], pairs.attrs["right_position"]
     linked = pairs["weight"].to_numpy() >= result.config.auto_link_threshold
-    labels = entity_labels(len(frame), pairs, result.config.auto_link_threshold)
+    labels = entity_labels(len(frame), pairs, result.config)
     timings["entities"] = time.perf_counter() - started
     timings["match_total"] += timings["entities"]
 

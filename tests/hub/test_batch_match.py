@@ -114,3 +114,22 @@ def test_train_stores_a_model_version_with_its_table(sources):
     model = MatchModel.objects.get(is_active=True)
     assert model.document["version"] == model.version
     assert model.report["records"] == 34
+
+
+def test_match_keeps_a_parent_and_namesake_child_apart_and_asks_about_the_record_between(
+        sources):
+    from hub.models import ReviewTask
+    from tests.hub.test_realtime_matching import BOTH, CHILD, PARENT
+
+    with override_settings(MATCH_AUTO_LINK_THRESHOLD=500.0, MATCH_REVIEW_THRESHOLD=499.0):
+        for key, person in (("P", PARENT), ("C", CHILD), ("X", BOTH)):
+            record_upsert(source_code="crm", source_key=key, attributes=person)
+
+    run("match")
+
+    parent, child, record = (SourceRecord.objects.get(source_key=k) for k in ("P", "C", "X"))
+    assert record.entity_id == child.entity_id != parent.entity_id
+    task = ReviewTask.objects.get(state="open")
+    assert task.reason == "ambiguous"
+    assert {task.source_record.entity_id, task.candidate_entity_id} == {
+        child.entity_id, parent.entity_id}

@@ -200,3 +200,45 @@ def test_a_small_hub_counts_its_totals_afresh_on_every_call(sources, monkeypatch
 
     upsert("crm", "C2", given_name="Ben", family_name="Jones", birth_date="1981-01-01")
     assert record_frequencies(anna, config).frequency("given_name", anna["given_name"]) == 0.5
+
+
+# A parent and their namesake child (different birth dates, national IDs and homes make them
+# conflict), and a record carrying the parent's mailbox and the child's national ID.
+FAMILY = {"given_name": "Olivia", "family_name": "Bennett", "country": "GB"}
+PARENT = {**FAMILY, "birth_date": "1958-04-12", "national_id": "QQ123456C",
+          "email": "olivia.bennett@postbox.co.uk", "phone": "+44 7700 900123",
+          "address_line": "3 Mill Lane", "postcode": "YO1 7AB"}
+CHILD = {**FAMILY, "birth_date": "1988-06-30", "national_id": "QQ654321A",
+         "email": "liv.b@mailhouse.co.uk", "phone": "+44 7700 900456",
+         "address_line": "12 Acacia Avenue", "postcode": "LS1 1AB"}
+BOTH = {**FAMILY, "national_id": "QQ654321A", "email": "olivia.bennett@postbox.co.uk",
+        "address_line": "12 Acacia Avenue", "postcode": "LS1 1AB"}
+
+
+def test_a_record_matching_a_parent_and_their_namesake_child_joins_one_and_asks_about_the_other(
+        sources):
+    parent = upsert("crm", "P", **PARENT)
+    child = upsert("crm", "C", **CHILD)
+    assert parent.golden_id != child.golden_id
+
+    record = upsert("support", "X", **BOTH)
+
+    assert record.outcome == "linked"
+    assert record.golden_id == child.golden_id  # the stronger match: the national ID
+    assert Entity.objects.get(pk=parent.golden_id).state == "active"
+    assert SourceRecord.objects.get(source_key="P").entity_id == parent.golden_id
+    task = ReviewTask.objects.get(state="open")
+    assert (task.reason, task.candidate_entity_id) == ("ambiguous", parent.golden_id)
+
+
+def test_a_record_never_joins_an_entity_holding_a_record_it_conflicts_with(sources):
+    parent = upsert("crm", "P", **PARENT)
+    # The parent's second record, joined by the mailbox alone (no birth date, no ID).
+    upsert("billing", "P2", **FAMILY, email="olivia.bennett@postbox.co.uk",
+           postcode="YO1 7AB")
+    assert SourceRecord.objects.get(source_key="P2").entity_id == parent.golden_id
+
+    child = upsert("support", "C", **{**CHILD, "email": None})
+
+    assert child.golden_id != parent.golden_id
+    assert SourceRecord.objects.get(source_key="P").entity_id == parent.golden_id

@@ -101,7 +101,7 @@ def test_level_rejects_probabilities_that_give_an_infinite_weight():
 def test_shipped_configuration_loads_and_is_sane():
     config = load_config()
 
-    assert config.version == "default-v4"
+    assert config.version == "default-v5"
     assert config.prior_weight == pytest.approx(math.log2(1 / 10_000), abs=0.1)
     assert config.review_threshold < config.auto_link_threshold
     assert config.max_block_size == 500

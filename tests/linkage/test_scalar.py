@@ -97,6 +97,12 @@ def crafted_records(attributes) -> list[dict]:
         {"email": "olivia.bennett@gmail.com"},
         {"email": "o.liviabennett+x@googlemail.com"},
         {"email": "olivia.bennett@yahoo.com"},
+        # A mailbox name beyond the names (digits), alone and at another provider; one made of
+        # the other side's names only.
+        {"email": "olivia.bennett88@example.com"},
+        {"email": "olivia.bennett88@yahoo.com"},
+        {"given_name": "liv", "email": "olivia.bennett@yahoo.com"},
+        {"given_name": None, "family_name": None, "email": "obennett@yahoo.com"},
         {"email": "olivia.benett@example.com"},
         {"email": "+tag@gmail.com"},
         {"email": "@gmail.com"},

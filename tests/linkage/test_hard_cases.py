@@ -1,0 +1,254 @@
+"""Hard cases of customer data the shipped model must get right: namesakes' mailboxes, parents
+and children, people who moved, shared household contacts, identifiers, and conflicts that keep
+two people apart in clustering."""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from linkage.cluster import CANNOT_LINK, ClusterSettings, cluster_pairs
+from linkage.config import ConfigError, load_config, loads_config
+from linkage.pipeline import link_frame, standardise_frame
+from linkage.scoring import score_pair
+from linkage.synthetic import generate_records_dataframe
+from tests.linkage.samples import OLIVIA
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_config()
+
+
+@pytest.fixture(scope="module")
+def model(config):
+    """The shipped configuration trained on synthetic customers (households included)."""
+    quick = dataclasses.replace(
+        config, training=dataclasses.replace(config.training, random_pairs=50_000))
+    frame = standardise_frame(generate_records_dataframe(people=4000, seed=3))
+    return link_frame(frame, quick).config
+
+
+def attribute(score, name):
+    return next(a for a in score.attributes if a.attribute == name)
+
+
+def test_a_mailbox_name_made_of_the_names_adds_nothing_to_the_names(config):
+    a = {"given_name": "olivia", "family_name": "bennett", "email": "olivia.bennett@yahoo.com"}
+    b = {**a, "email": "olivia.bennett@example.com"}
+
+    email = attribute(score_pair(a, b, config), "email")
+
+    assert (email.level, email.weight) == ("name_local_part", 0.0)
+
+
+def test_a_mailbox_name_beyond_the_names_counts_at_another_provider(config):
+    a = {"given_name": "olivia", "family_name": "bennett", "email": "olivia.bennett88@yahoo.com"}
+    b = {**a, "email": "olivia.bennett88@example.com"}
+
+    email = attribute(score_pair(a, b, config), "email")
+
+    assert email.level == "same_local_part"
+    assert email.weight > 0
+
+
+def test_a_maiden_name_mailbox_is_recognised_from_either_sides_names(config):
+    married = {"given_name": "olivia", "family_name": "hale", "email": "obennett@yahoo.com"}
+    maiden = {"given_name": "olivia", "family_name": "bennett", "email": "obennett@example.com"}
+
+    assert attribute(score_pair(married, maiden, config), "email").level == "name_local_part"
+
+
+def test_a_parent_and_child_born_decades_apart_disagree_strongly(config):
+    parent = {**OLIVIA, "birth_date": "1958-04-12"}
+    child = {**OLIVIA, "birth_date": "1988-06-30"}
+    other = {**OLIVIA, "birth_date": "1987-02-17"}
+
+    far = attribute(score_pair(parent, child, config), "birth_date")
+    near = attribute(score_pair(other, child, config), "birth_date")
+
+    assert far.level == "far_apart"
+    assert near.level == "else"
+    assert far.weight < near.weight < 0
+
+
+def test_a_move_counts_once_against_a_pair(config):
+    before = {k: OLIVIA[k] for k in ("given_name", "family_name", "birth_date",
+                                      "address_line", "locality", "postcode")}
+    after = {**before, "address_line": "3 mill lane", "locality": "york", "postcode": "YO17AB"}
+
+    score = score_pair(before, after, config)
+    address = [attribute(score, a) for a in ("address_line", "locality", "postcode")]
+
+    assert all(a.level == "else" for a in address)
+    strongest = min(level.weight for c in config.comparisons
+                    if c.attribute in ("address_line", "locality", "postcode")
+                    for level in c.levels if level.name == "else")
+    assert sum(a.weight for a in address) == pytest.approx(strongest)
+
+
+def test_twins_sharing_a_landline_and_a_mailbox_are_not_linked(config):
+    twin = {**OLIVIA, "phone": "+441632960999", "email": "bennetts@example.com",
+            "national_id": None}
+    other = {**twin, "given_name": "sophie"}
+    alone = {k: v for k, v in twin.items() if k not in ("email", "phone")}
+
+    capped = score_pair(twin, other, config)
+    shared = attribute(capped, "email").weight + attribute(capped, "phone").weight
+
+    assert shared == pytest.approx(4.0)
+    assert capped.weight < config.auto_link_threshold
+    assert capped.weight < score_pair(alone, {**alone, "given_name": "sophie"}, config).weight + 5
+
+
+def test_the_same_person_with_a_mailbox_and_a_phone_counts_them_as_one_contact(config):
+    a = {k: OLIVIA[k] for k in ("given_name", "family_name", "email", "phone")}
+    only_email = {k: v for k, v in a.items() if k != "phone"}
+
+    both = score_pair(a, a, config)
+    one = score_pair(only_email, only_email, config)
+
+    assert both.weight == pytest.approx(one.weight + max(
+        0.0, attribute(both, "phone").weight + attribute(both, "email").weight
+        - attribute(one, "email").weight))
+    assert both.weight >= config.auto_link_threshold
+
+
+def test_training_weighs_a_shared_mailbox_by_the_strangers_who_share_one(config, model):
+    # Value counts make u of an exact e-mail about m x P(match): nearly every pair sharing an
+    # address is one person twice. EM's count of different people among them is far smaller.
+    exact = model.comparison("email").levels[0]
+    frame = standardise_frame(generate_records_dataframe(people=4000, seed=3))
+    emails = frame["email"].dropna()
+    counts = emails.value_counts().to_numpy(float)
+    from_counts = (counts * (counts - 1)).sum() / (len(emails) * (len(emails) - 1))
+
+    assert exact.u < from_counts / 20
+    assert exact.weight > 18
+
+
+def test_training_never_lets_a_looser_level_outweigh_the_exact_one(model):
+    for comparison in model.comparisons:
+        exact = comparison.levels[0]
+        assert exact.name == "exact"
+        for level in comparison.levels[1:]:
+            assert level.weight <= exact.weight + 1e-9, (comparison.attribute, level.name)
+
+
+def test_training_keeps_the_shared_contact_cap_where_households_share_phones(model):
+    evidence = model.trained["households"]["shared_contact"]
+
+    assert evidence["kept"] and evidence["share"] >= 0.002
+    assert "shared_contact" in [cap.name for cap in model.weight_caps]
+
+
+def test_clustering_keeps_conflicting_records_apart_and_joins_the_stronger_side():
+    # x matches a parent p (strongly) and their namesake child c (less so); p and c conflict.
+    pairs = pd.DataFrame([("x", "p", 20.0), ("x", "c", 15.0), ("p", "c", -12.0)],
+                         columns=["left", "right", "weight"])
+    settings = ClusterSettings(auto_link_threshold=10, conflict_weight=-8)
+
+    result = cluster_pairs(["x", "p", "c"], pairs, settings)
+
+    assert result.labels["x"] == result.labels["p"] != result.labels["c"]
+    assert [(r.left, r.right, r.reason) for r in result.refused] == [("c", "x", CANNOT_LINK)]
+
+
+def test_a_conflict_that_no_chain_of_links_reaches_is_ignored():
+    pairs = pd.DataFrame([("a", "b", 20.0), ("c", "d", -30.0)],
+                         columns=["left", "right", "weight"])
+    settings = ClusterSettings(auto_link_threshold=10, conflict_weight=-8)
+
+    result = cluster_pairs(["a", "b", "c", "d"], pairs, settings)
+
+    assert result.labels == {"a": "a", "b": "a", "c": "c", "d": "d"}
+    assert result.refused == []
+
+
+def test_a_stewards_same_decision_outranks_a_conflicting_score():
+    pairs = pd.DataFrame([("a", "b", -20.0), ("b", "c", 20.0)],
+                         columns=["left", "right", "weight"])
+    settings = ClusterSettings(auto_link_threshold=10, conflict_weight=-8)
+
+    result = cluster_pairs(["a", "b", "c"], pairs, settings, must_link=[("a", "b")])
+
+    assert len(set(result.labels.values())) == 1
+
+
+def test_without_a_conflict_weight_the_chain_is_followed():
+    pairs = pd.DataFrame([("x", "p", 20.0), ("x", "c", 15.0), ("p", "c", -12.0)],
+                         columns=["left", "right", "weight"])
+
+    result = cluster_pairs(["x", "p", "c"], pairs, ClusterSettings(auto_link_threshold=10))
+
+    assert len(set(result.labels.values())) == 1
+
+
+def test_cluster_settings_follow_the_configuration(config):
+    settings = ClusterSettings.from_config(config, max_cluster_size=7)
+
+    assert settings.auto_link_threshold == config.auto_link_threshold
+    assert settings.conflict_weight == config.conflict_threshold < config.review_threshold
+    assert settings.max_cluster_size == 7
+    with pytest.raises(ValueError, match="conflict_weight"):
+        ClusterSettings(auto_link_threshold=10, conflict_weight=10)
+
+
+def test_a_review_threshold_moved_down_takes_the_conflict_threshold_along(config):
+    gap = config.review_threshold - config.conflict_threshold
+
+    lower = config.with_thresholds(review=-50)
+
+    assert lower.conflict_threshold == pytest.approx(-50 - gap)
+    assert config.with_thresholds(review=5).conflict_threshold == config.conflict_threshold
+
+
+@pytest.mark.parametrize(("change", "path"), [
+    ({"conflict_threshold": 3.0}, "conflict_threshold"),
+    ({"conflict_threshold": "low"}, "conflict_threshold"),
+])
+def test_a_bad_conflict_threshold_is_named(config, change, path):
+    document = {**config.to_dict(), **change}
+
+    with pytest.raises(ConfigError) as error:
+        loads_config(__import__("json").dumps(document))
+    assert error.value.path == path
+
+
+def test_level_and_cap_options_round_trip_and_are_validated(config):
+    document = config.to_dict()
+    again = loads_config(__import__("json").dumps(document))
+    assert again == config
+    levels = document["comparisons"]["email"]["levels"]
+    levels[2] = {**levels[2], "neutral": "yes"}
+    with pytest.raises(ConfigError) as error:
+        loads_config(__import__("json").dumps(document))
+    assert error.value.path == "comparisons.email.levels[2].neutral"
+
+    document = config.to_dict()
+    document["weight_caps"][1]["min_share"] = 0
+    with pytest.raises(ConfigError) as error:
+        loads_config(__import__("json").dumps(document))
+    assert error.value.path == "weight_caps[1].min_share"
+
+    document = config.to_dict()
+    far = document["comparisons"]["birth_date"]["levels"][-2]
+    assert far["test"] == "years_apart"
+    document["comparisons"]["birth_date"]["levels"].insert(-2, {**far, "name": "closer"})
+    with pytest.raises(ConfigError) as error:
+        loads_config(__import__("json").dumps(document))
+    assert error.value.path.endswith(".min_years")
+
+
+def test_the_shipped_model_separates_synthetic_hard_negatives(model):
+    # Twins, parent and child, spouses: pairs of different people who share a household.
+    raw = generate_records_dataframe(people=4000, seed=3, with_scenarios=True)
+    frame = standardise_frame(raw.drop(columns=["person_id", "scenario", "scenario_group"]))
+    result = link_frame(frame, model, train_model=False)
+    left, right = result.pairs.attrs["left_position"], result.pairs.attrs["right_position"]
+    truth, scenario = raw["person_id"].to_numpy(), raw["scenario"].to_numpy()
+    linked = result.pairs["weight"].to_numpy() >= model.auto_link_threshold
+    household = np.isin(scenario[left], ["twin", "spouse"]) & (truth[left] != truth[right])
+
+    assert (linked & household).sum() <= 0.05 * household.sum()
