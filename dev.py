@@ -2,7 +2,8 @@
 """One-command set-up for newcomers and CI: only the Python standard library is used here.
 
     python3 dev.py demo   create .venv, install, start the demo source systems, migrate,
-                          sync the sources into the hub, run the hub
+                          sync the sources into the hub, run the hub and, beside it, the
+                          privacy step runner (retries and purges, every 60 seconds)
     python3 dev.py test   create .venv if needed, install, run the whole test suite
 
 The virtual environment is reinstalled only when pyproject.toml changes (a stamp file in .venv
@@ -74,6 +75,35 @@ def _start_demo_sources(env: dict) -> subprocess.Popen:
     return process
 
 
+PRIVACY_RUNNER_LOG = ROOT / "var" / "privacy-steps.log"
+PRIVACY_RUNNER_INTERVAL = "60"
+
+
+def _start_privacy_runner(env: dict, log_path: Path = PRIVACY_RUNNER_LOG) -> subprocess.Popen:
+    """Run the privacy steps that fall due every minute, beside the hub.
+
+    Without Celery nothing else would retry a source that was down or delete an expired
+    export. Its output (counts only) goes to ``log_path`` so the hub's console stays readable.
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("a") as log:  # the child keeps its own descriptor of the file
+        return subprocess.Popen(
+            [str(PYTHON), "manage.py", "run_privacy_steps", "--loop", PRIVACY_RUNNER_INTERVAL],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _stop(process: subprocess.Popen | None, timeout: float = 10) -> None:
+    """SIGTERM, then SIGKILL if it has not ended within ``timeout`` seconds."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def _demo_environment() -> dict:
     """The environment of the demo processes: fresh API tokens for the REST demo sources,
     shared by the sources (which check them) and the hub (which sends them), and the demo's
@@ -97,6 +127,7 @@ def demo(extra: list[str]) -> int:
     address = extra[0] if extra else "127.0.0.1:8000"
     env = _demo_environment()
     sources = _start_demo_sources(env)
+    privacy_runner = None
     try:
         for line in (DEMO_DATA / "sources.env").read_text().splitlines():
             name, _, value = line.partition("=")
@@ -106,14 +137,16 @@ def demo(extra: list[str]) -> int:
         _run("manage.py", "load_sources", str(DEMO_DATA / "sources.json"), env=env)
         _run("manage.py", "sync", env=env)
         _run("manage.py", "load_demo", env=env)
-        print(f"\nThe hub is starting on http://{address}/  (admin: /admin/, API: /api/docs/)\n",
-              flush=True)
+        privacy_runner = _start_privacy_runner(env)
+        print(f"\nThe hub is starting on http://{address}/  (admin: /admin/, API: /api/docs/)"
+              f"\nPrivacy steps run every {PRIVACY_RUNNER_INTERVAL} s in the background "
+              f"(log: {PRIVACY_RUNNER_LOG.relative_to(ROOT)})\n", flush=True)
         _run("manage.py", "runserver", address, "--noreload", env=env)
     except KeyboardInterrupt:
         pass
     finally:
-        sources.terminate()
-        sources.wait(timeout=10)
+        _stop(privacy_runner)
+        _stop(sources)
     return 0
 
 

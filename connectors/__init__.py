@@ -18,10 +18,18 @@ from connectors.base import (
     Setting,
     SourceTimeout,
 )
-from connectors.registry import connector_class, create, kinds, register, validate
+from connectors.registry import (
+    connector_class,
+    create,
+    cursor_forget,
+    kinds,
+    register,
+    validate,
+)
 
 __all__ = [
     "Change", "ChangePage", "CircuitOpen", "ConfigurationError", "Connector", "ConnectorError",
     "EraseResult", "ErasureRefused", "FetchResult", "FieldMapping", "HealthResult", "Setting",
-    "SourceTimeout", "connector_class", "create", "kinds", "register", "validate",
+    "SourceTimeout", "connector_class", "create", "cursor_forget", "kinds", "register",
+    "validate",
 ]

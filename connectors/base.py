@@ -12,12 +12,13 @@ from __future__ import annotations
 import os
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from connectors.cursors import reveals
 from linkage.attributes import CANONICAL_ATTRIBUTES
 
 CAPABILITIES = frozenset({"fetch", "list_changes", "export", "erase", "health"})
@@ -29,11 +30,26 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class ConnectorError(Exception):
-    """A source could not be read or written. The message carries IDs and codes, never data."""
+    """A source could not be read or written.
+
+    Neither the message nor ``code`` carries record content or source keys (a key identifies a
+    customer in a source). ``code`` is the short form (``HTTP 503``, ``timeout``, an SQLSTATE)
+    meant for reports, events and the screen; the message may add the path template or the
+    setting involved.
+    """
+
+    code = "connector error"
+
+    def __init__(self, message: str = "", *, code: str | None = None):
+        super().__init__(message)
+        if code:
+            self.code = code
 
 
 class ConfigurationError(ConnectorError):
     """Settings are invalid; ``problems`` lists ``(field, problem)`` pairs for a form."""
+
+    code = "configuration error"
 
     def __init__(self, problems: Sequence[tuple[str, str]]):
         self.problems = list(problems)
@@ -43,13 +59,19 @@ class ConfigurationError(ConnectorError):
 class CircuitOpen(ConnectorError):
     """The source failed repeatedly; calls are refused until its cool-down has passed."""
 
+    code = "circuit open"
+
 
 class SourceTimeout(ConnectorError):
     """The source did not answer in time."""
 
+    code = "timeout"
+
 
 class ErasureRefused(ConnectorError):
     """The source's policy retains records (legal hold); the caller records the refusal."""
+
+    code = "legal hold"
 
 
 @dataclass(frozen=True)
@@ -299,12 +321,23 @@ class Connector(ABC):
         if capability not in self.capabilities:
             raise ConnectorError(f"{self.kind} connectors do not support {capability}")
 
-    def refuse_retained_erasure(self, key: str) -> None:
+    def refuse_retained_erasure(self) -> None:
         """Raise ErasureRefused when the source's policy is to retain (a legal hold)."""
         if self.erase_policy == "retain":
-            raise ErasureRefused(
-                f"erase of key {key} refused: the source's erase_policy is 'retain'"
-            )
+            raise ErasureRefused("erase refused: the source's erase_policy is 'retain'")
+
+    @classmethod
+    def cursor_forget(cls, settings: Mapping[str, Any], cursor: str,
+                      keys: Collection[str]) -> str:
+        """``cursor`` made to reveal none of ``keys``, resuming no later than it did.
+
+        Returns ``cursor`` itself when it reveals none of them. This default cannot read the
+        cursor's layout, so a cursor in which a key can be read (see ``connectors.cursors``)
+        becomes "": the next sync starts from the beginning, which is safe because replays
+        change nothing. Kinds that know their layout rewrite the position instead. Pure: no
+        I/O and no secrets, so the hub can call it inside the erasure's transaction.
+        """
+        return "" if cursor and reveals(cursor, keys) else cursor
 
     def fetch(self, key: str) -> FetchResult:
         """The live record for one key."""

@@ -14,7 +14,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -35,14 +35,15 @@ from connectors.registry import register
 def resolve_inside(root: str | os.PathLike, relative: str) -> Path:
     """``relative`` resolved under ``root``; ConnectorError if it is absolute or escapes it."""
     if PurePath(relative).is_absolute() or os.path.isabs(relative):
-        raise ConnectorError("path refused: absolute paths are not allowed")
+        raise ConnectorError("path refused: absolute paths are not allowed", code="path refused")
     if ".." in PurePath(relative).parts:
-        raise ConnectorError("path refused: '..' is not allowed")
+        raise ConnectorError("path refused: '..' is not allowed", code="path refused")
     real_root = Path(root).resolve()
     target = (real_root / relative).resolve()
     # resolve() follows symlinks, so a link pointing outside the root is caught here too.
     if not target.is_relative_to(real_root):
-        raise ConnectorError("path refused: it resolves outside the configured root")
+        raise ConnectorError("path refused: it resolves outside the configured root",
+                             code="path refused")
     return target
 
 
@@ -99,18 +100,21 @@ class FileConnector(Connector):
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            raise ConnectorError(f"cannot read the source file ({type(exc).__name__})") from None
+            raise ConnectorError(f"cannot read the source file ({type(exc).__name__})",
+                                 code="cannot read the file") from None
         fingerprint = hashlib.sha256(raw).hexdigest()[:16]
         try:
             text = raw.decode(self.settings["encoding"])
         except (UnicodeDecodeError, LookupError):
-            raise ConnectorError(f"cannot decode the file as {self.settings['encoding']}") from None
+            raise ConnectorError(f"cannot decode the file as {self.settings['encoding']}",
+                                 code="cannot decode the file") from None
         if self.format == "csv":
             reader = csv.DictReader(io.StringIO(text), delimiter=self.settings["delimiter"])
             try:
                 return list(reader), list(reader.fieldnames or []), fingerprint
             except csv.Error:
-                raise ConnectorError(f"malformed CSV near line {reader.line_num}") from None
+                raise ConnectorError(f"malformed CSV near line {reader.line_num}",
+                                     code="malformed CSV") from None
         records = []
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
@@ -118,9 +122,11 @@ class FileConnector(Connector):
             try:
                 record = json.loads(line)
             except ValueError:
-                raise ConnectorError(f"line {number}: malformed JSON") from None
+                raise ConnectorError(f"line {number}: malformed JSON",
+                                     code="malformed JSON") from None
             if not isinstance(record, dict):
-                raise ConnectorError(f"line {number}: expected a JSON object")
+                raise ConnectorError(f"line {number}: expected a JSON object",
+                                     code="malformed JSON")
             records.append(record)
         return records, [], fingerprint
 
@@ -174,11 +180,16 @@ class FileConnector(Connector):
         try:
             cursor = json.loads(since_cursor) if since_cursor else None
         except ValueError:
-            raise ConnectorError("unreadable cursor for this file source") from None
+            raise ConnectorError("unreadable cursor for this file source",
+                                 code="unreadable cursor") from None
         if s["updated_at_field"]:
             field = s["updated_at_field"]
             ordered = sorted(records, key=lambda r: (str(r.get(field) or ""), self._key(r)))
-            if cursor is not None:
+            if cursor is not None and cursor[1] is None:
+                # A key-less position (an erased key was taken out of the cursor): every
+                # record of that updated-at again, so that none is skipped.
+                ordered = [r for r in ordered if str(r.get(field) or "") >= cursor[0]]
+            elif cursor is not None:
                 after = tuple(cursor)
                 ordered = [r for r in ordered
                            if (str(r.get(field) or ""), self._key(r)) > after]
@@ -200,8 +211,9 @@ class FileConnector(Connector):
         try:
             version = None if version in (None, "") else int(version)
         except (TypeError, ValueError):
-            raise ConnectorError(
-                f"record {self._key(record)}: version is not an integer") from None
+            # The key identifies a customer, so the message names the field, not the record.
+            raise ConnectorError(f"a record's {s['version_field']!r} is not an integer",
+                                 code="bad version") from None
         deleted = record.get(s["deleted_field"]) if s["deleted_field"] else False
         if isinstance(deleted, str):
             deleted = deleted.strip().lower() in {"1", "true", "yes"}
@@ -215,7 +227,7 @@ class FileConnector(Connector):
 
     def erase(self, key: str) -> EraseResult:
         """Remove the record (delete) or blank every field but the key (anonymise)."""
-        self.refuse_retained_erasure(key)
+        self.refuse_retained_erasure()
         try:
             records, header, _ = self._read()
             matches = [r for r in records if self._key(r) == str(key)]
@@ -234,6 +246,22 @@ class FileConnector(Connector):
             return EraseResult(key, "error", error=f"erase failed: {message}")
         outcome = "deleted" if self.erase_policy == "delete" else "anonymised"
         return EraseResult(key, outcome, rows=len(matches))
+
+    @classmethod
+    def cursor_forget(cls, settings: Mapping[str, Any], cursor: str,
+                      keys: Collection[str]) -> str:
+        """An (updated-at, key) cursor ending on an erased key keeps only its updated-at.
+
+        Listing then resumes with every record of that updated-at: the ones read before are
+        replays, and none is skipped. A (fingerprint, offset) cursor holds no key.
+        """
+        try:
+            first, second = json.loads(cursor)
+        except (TypeError, ValueError):
+            return super().cursor_forget(settings, cursor, keys)
+        if not isinstance(second, str) or second not in {str(key) for key in keys}:
+            return cursor
+        return json.dumps([first, None])
 
     def health(self) -> HealthResult:
         """Whether the file resolves inside the root and is readable."""

@@ -5,12 +5,16 @@ on timeouts, 5xx and 429 (honouring ``Retry-After``) with exponential backoff an
 connection refusals and other 4xx are not retried, because trying again at once cannot help.
 One circuit breaker per connector instance, and the hub keeps one instance per source per
 process, so a source that is down costs one fast refusal per call instead of a timeout.
+Error messages name the path *template* (``GET /customers/{key}: HTTP 500``), never the path
+with the key in it, and never the body.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -32,6 +36,7 @@ from connectors.registry import register
 from connectors.resilience import CircuitBreaker, RetryPolicy, parse_retry_after
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+CURSOR_FORMATS = ("opaque", "json", "base64-json")
 
 
 def dotted_get(document: Any, path: str) -> Any:
@@ -50,6 +55,8 @@ def dotted_get(document: Any, path: str) -> Any:
 class MalformedResponse(ConnectorError):
     """The source answered with a body that is not the JSON it promised."""
 
+    code = "malformed response"
+
 
 @register("http")
 class HttpConnector(Connector):
@@ -65,6 +72,11 @@ class HttpConnector(Connector):
         Setting("export_path", help="GET template for a full export (default: fetch_path)"),
         Setting("list_path", default="/customers", help="GET path listing changes"),
         Setting("cursor_param", default="cursor", help="query parameter carrying the cursor"),
+        Setting("cursor_format", default="opaque", choices=CURSOR_FORMATS,
+                help="how the source builds its cursor: 'json' or 'base64-json' for an array "
+                     "ending with the last record's key, sorted as text (an erasure then "
+                     "replaces that key with ''); 'opaque' for anything else (an erasure "
+                     "clears a cursor the key can be read in: the next sync starts over)"),
         Setting("page_size_param", help="query parameter carrying the page size"),
         Setting("page_size", type=int, default=100),
         Setting("items_field", default="items", help="dotted path of the list in a page"),
@@ -78,6 +90,9 @@ class HttpConnector(Connector):
         Setting("erase_method", default="DELETE", choices=("DELETE", "POST")),
         Setting("erase_idempotent", type=bool, default=False,
                 help="retry a POST erase too (only if the source deduplicates it)"),
+        Setting("erased_count_field",
+                help="dotted path of the number of records erased in the erase answer's JSON; "
+                     "0 is then an error. Unset: any 2xx counts as one record"),
         Setting("health_path", default="/health"),
         Setting("connect_timeout", type=float, default=3.0, help="seconds"),
         Setting("read_timeout", type=float, default=10.0, help="seconds"),
@@ -125,12 +140,14 @@ class HttpConnector(Connector):
     # -- the one place that talks HTTP ---------------------------------------------------------
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                idempotent: bool | None = None) -> httpx.Response:
+                idempotent: bool | None = None, label: str | None = None) -> httpx.Response:
         """Send one logical call through the breaker and the retry policy.
 
         Returns the final response for any status (the caller interprets 404 and friends);
         raises CircuitOpen, SourceTimeout or ConnectorError when no usable response came.
+        Messages name the call by ``label`` (the path template when the path holds a key).
         """
+        label = f"{method} {label or path}"
         if idempotent is None:
             idempotent = method.upper() in IDEMPOTENT_METHODS
         if not self.breaker.allow():
@@ -144,20 +161,23 @@ class HttpConnector(Connector):
             try:
                 response = self.client.request(method, path, params=params)
             except httpx.TimeoutException as exc:
-                failure = SourceTimeout(f"{method} {path}: {type(exc).__name__}")
+                failure = SourceTimeout(f"{label}: {type(exc).__name__}")
             except httpx.ConnectError:
                 # Not retried: a refused connection means the service is down or misconfigured,
                 # and trying again a few milliseconds later only adds load and latency.
                 self.breaker.record_failure()
-                raise ConnectorError(f"{method} {path}: connection failed") from None
+                raise ConnectorError(f"{label}: connection failed",
+                                     code="connection failed") from None
             except httpx.HTTPError as exc:
                 self.breaker.record_failure()
-                raise ConnectorError(f"{method} {path}: {type(exc).__name__}") from None
+                raise ConnectorError(f"{label}: {type(exc).__name__}",
+                                     code=type(exc).__name__) from None
             else:
                 if response.status_code < 500 and response.status_code != 429:
                     self.breaker.record_success()
                     return response
-                failure = ConnectorError(f"{method} {path}: HTTP {response.status_code}")
+                status = f"HTTP {response.status_code}"
+                failure = ConnectorError(f"{label}: {status}", code=status)
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
             delay = self.retry.delay(retry_number, retry_after) if idempotent else None
             if delay is None:
@@ -174,7 +194,8 @@ class HttpConnector(Connector):
         except ValueError:
             # The body may hold personal data, so only its size goes into the message.
             raise MalformedResponse(
-                f"{what}: malformed JSON ({len(response.content)} bytes)") from None
+                f"{what}: malformed JSON ({len(response.content)} bytes)",
+                code="malformed JSON") from None
 
     def _path(self, template: str, key: str) -> str:
         # safe="" so that a key with "/" or "?" cannot address a different resource.
@@ -185,12 +206,12 @@ class HttpConnector(Connector):
     def _get_record(self, template: str, key: str) -> FetchResult:
         path = self._path(template, key)
         try:
-            response = self.request("GET", path)
+            response = self.request("GET", path, label=template)
             if response.status_code == 404:
                 return FetchResult(key, "not_found")
             if response.status_code >= 400:
                 return FetchResult(key, "error", error=f"HTTP {response.status_code}")
-            body = self._json(response, f"GET {path}")
+            body = self._json(response, f"GET {template}")
         except CircuitOpen as exc:
             return FetchResult(key, "circuit_open", error=str(exc))
         except SourceTimeout as exc:
@@ -199,7 +220,7 @@ class HttpConnector(Connector):
             return FetchResult(key, "error", error=str(exc))
         record = dotted_get(body, self.settings["record_field"])
         if not isinstance(record, dict):
-            return FetchResult(key, "error", error=f"GET {path}: expected a JSON object")
+            return FetchResult(key, "error", error=f"GET {template}: expected a JSON object")
         return FetchResult(key, "ok", record=record)
 
     def fetch_many(self, keys: Sequence[str]) -> list[FetchResult]:
@@ -227,7 +248,8 @@ class HttpConnector(Connector):
                 params[s["page_size_param"]] = s["page_size"]
             response = self.request("GET", s["list_path"], params=params)
             if response.status_code >= 400:
-                raise ConnectorError(f"GET {s['list_path']}: HTTP {response.status_code}")
+                raise ConnectorError(f"GET {s['list_path']}: HTTP {response.status_code}",
+                                     code=f"HTTP {response.status_code}")
             body = self._json(response, f"GET {s['list_path']}")
             items = dotted_get(body, s["items_field"])
             if not isinstance(items, list):
@@ -253,8 +275,10 @@ class HttpConnector(Connector):
         try:
             version = None if version is None else int(version)
         except (TypeError, ValueError):
+            # The key identifies a customer, so the message says which field, not which item.
             raise MalformedResponse(
-                f"item {item[s['key_field']]}: version is not an integer") from None
+                f"GET {s['list_path']}: an item's {s['version_field']!r} is not an integer"
+            ) from None
         return Change(
             key=str(item[s["key_field"]]),
             attributes=self.mapping.apply(item),
@@ -267,21 +291,72 @@ class HttpConnector(Connector):
         """Send ``erase_method`` to ``erase_path``; the source applies its own delete/anonymise.
 
         A POST erase is retried only if ``erase_idempotent`` says the source deduplicates it.
+        404 and 410 mean the source does not hold the key (``not_found``). With
+        ``erased_count_field`` the answer must say how many records were erased: 0 for a key
+        the source holds is an error (a source ignoring the call must not pass for success),
+        and so is an answer without the count. Without it, any 2xx counts as one record.
         """
-        self.refuse_retained_erasure(key)
+        self.refuse_retained_erasure()
         s = self.settings
         path = self._path(s["erase_path"], key)
+        label = f"{s['erase_method']} {s['erase_path']}"
         idempotent = s["erase_method"] == "DELETE" or s["erase_idempotent"]
         try:
-            response = self.request(s["erase_method"], path, idempotent=idempotent)
+            response = self.request(s["erase_method"], path, idempotent=idempotent,
+                                    label=s["erase_path"])
         except ConnectorError as exc:
             return EraseResult(key, "error", error=str(exc))
         if response.status_code in (404, 410):
             return EraseResult(key, "not_found")
         if response.status_code >= 300:
-            return EraseResult(key, "error", error=f"HTTP {response.status_code}")
+            return EraseResult(key, "error", error=f"{label}: HTTP {response.status_code}")
+        rows = 1
+        if s["erased_count_field"]:
+            try:
+                count = dotted_get(self._json(response, label), s["erased_count_field"])
+            except MalformedResponse as exc:
+                return EraseResult(key, "error", error=str(exc))
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                return EraseResult(key, "error", error=(
+                    f"{label}: no erased count at {s['erased_count_field']!r}"))
+            if count == 0:
+                return EraseResult(key, "error", error=f"{label}: erase affected 0 rows")
+            rows = count
         outcome = "deleted" if self.erase_policy == "delete" else "anonymised"
-        return EraseResult(key, outcome, rows=1)
+        return EraseResult(key, outcome, rows=rows)
+
+    @classmethod
+    def cursor_forget(cls, settings: Mapping[str, Any], cursor: str,
+                      keys: Collection[str]) -> str:
+        """With a ``json`` or ``base64-json`` cursor, an erased key at the end becomes "".
+
+        The source then resumes before every record of the same position, so nothing is
+        skipped. An ``opaque`` cursor (or one that does not decode) is cleared if it reveals a
+        key, as ``Connector.cursor_forget`` says.
+        """
+        try:
+            layout = cls._with_defaults(settings)["cursor_format"]
+        except ValueError:
+            layout = "opaque"
+        if layout == "opaque" or not cursor:
+            return super().cursor_forget(settings, cursor, keys)
+        try:
+            text = cursor
+            if layout == "base64-json":
+                text = base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4))
+            position = json.loads(text)
+        except (ValueError, TypeError):
+            return super().cursor_forget(settings, cursor, keys)
+        if not isinstance(position, list) or not position:
+            return super().cursor_forget(settings, cursor, keys)
+        if str(position[-1]) not in {str(key) for key in keys}:
+            return cursor
+        text = json.dumps([*position[:-1], ""])
+        if layout == "json":
+            return text
+        encoded = base64.urlsafe_b64encode(text.encode()).decode()
+        # Padded unless the source's own cursor proves it leaves the padding out.
+        return encoded.rstrip("=") if len(cursor) % 4 else encoded
 
     def health(self) -> HealthResult:
         """GET ``health_path`` once, without retries; an open circuit reports itself."""

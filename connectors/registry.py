@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from connectors.base import ConfigurationError, Connector
@@ -60,6 +60,17 @@ def validate(kind: str, settings: Mapping[str, Any]) -> list[tuple[str, str]]:
     except ConfigurationError as exc:
         return exc.problems
     return cls.validate_settings(settings)
+
+
+def cursor_forget(kind: str, settings: Mapping[str, Any], cursor: str,
+                  keys: Collection[str]) -> str:
+    """``cursor`` of a ``kind`` source made to reveal none of ``keys`` (see
+    ``Connector.cursor_forget``); an unknown kind falls back to the layout-blind default."""
+    try:
+        cls = connector_class(kind)
+    except ConfigurationError:
+        cls = Connector
+    return cls.cursor_forget(settings, cursor, keys)
 
 
 def create(kind: str, settings: Mapping[str, Any], *, environ: Mapping[str, str] | None = None,

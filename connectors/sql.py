@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -165,7 +165,8 @@ class SqlConnector(Connector):
         """
         s = self.settings
         if not s["updated_at_column"]:
-            raise ConnectorError("list_changes needs updated_at_column")
+            raise ConnectorError("list_changes needs updated_at_column",
+                                 code="configuration error")
         sql, param, identifier = self.dialect.sql, self.dialect.param, self.dialect.identifier
         updated = identifier(s["updated_at_column"])
         names = [s["key_column"], s["updated_at_column"]]
@@ -178,7 +179,12 @@ class SqlConnector(Connector):
                 while True:
                     query = self._select(columns)
                     params: list[Any] = []
-                    if position is not None:
+                    if position is not None and position[1] is None:
+                        # A key-less position (an erased key was taken out of the cursor):
+                        # every row of that updated-at again, so that none is skipped.
+                        query += sql(" WHERE {} >= {}").format(updated, param)
+                        params.append(position[0])
+                    elif position is not None:
                         query += sql(" WHERE ({}, {}) > ({}, {})").format(
                             updated, self.key, param, param)
                         params += position
@@ -194,8 +200,8 @@ class SqlConnector(Connector):
                     if len(rows) < s["page_size"]:
                         return
         except self.dialect.errors as exc:
-            raise ConnectorError(
-                f"list changes from {s['table']}: {self.dialect.error_code(exc)}") from None
+            code = self.dialect.error_code(exc)
+            raise ConnectorError(f"list changes from {s['table']}: {code}", code=code) from None
 
     def _change(self, row: Mapping[str, Any]) -> Change:
         s = self.settings
@@ -223,8 +229,25 @@ class SqlConnector(Connector):
             if kind == "datetime":
                 updated_at = datetime.fromisoformat(updated_at)
         except (TypeError, ValueError):
-            raise ConnectorError("unreadable cursor for this SQL source") from None
+            raise ConnectorError("unreadable cursor for this SQL source",
+                                 code="unreadable cursor") from None
         return [updated_at, key]
+
+    @classmethod
+    def cursor_forget(cls, settings: Mapping[str, Any], cursor: str,
+                      keys: Collection[str]) -> str:
+        """A cursor ending on an erased key becomes the key-less position of its updated-at.
+
+        Listing then resumes with every row of that updated-at (see ``list_changes``): the
+        rows read before are replays, which change nothing, and none is skipped.
+        """
+        try:
+            kind, updated_at, key = json.loads(cursor)
+        except (TypeError, ValueError):
+            return super().cursor_forget(settings, cursor, keys)
+        if key is None or str(key) not in {str(k) for k in keys}:
+            return cursor
+        return json.dumps([kind, updated_at, None])
 
     # -- erasure --------------------------------------------------------------------------------
 
@@ -235,7 +258,7 @@ class SqlConnector(Connector):
         rights must not pass for success); more than one row is rolled back as an error,
         because one key is one record and anything else means the statement is wrong.
         """
-        self.refuse_retained_erasure(key)
+        self.refuse_retained_erasure()
         existing = self._fetch_rows([key])[0]
         if existing.status == "not_found":
             return EraseResult(key, "not_found")
@@ -254,8 +277,7 @@ class SqlConnector(Connector):
                     raise _WrongRowCount(rows)  # leaving the block rolls the erase back
         except _WrongRowCount as exc:
             return EraseResult(key, "error", rows=0,
-                               error=f"erase statement affected {exc.rows} rows for key {key}; "
-                                     "rolled back")
+                               error=f"erase statement affected {exc.rows} rows; rolled back")
         except dialect.errors as exc:
             return EraseResult(key, "error", error=f"erase failed: {dialect.error_code(exc)}")
         outcome = "deleted" if self.erase_policy == "delete" else "anonymised"

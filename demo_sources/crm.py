@@ -2,12 +2,14 @@
 
     GET    /customers?cursor=C&limit=N   {"items": [...], "next": C'}  (updated_at, id) order
     GET    /customers/{id}               the customer, 404 if unknown or erased
-    DELETE /customers/{id}               erasure: the customer is deleted (204, 404 if unknown)
+    DELETE /customers/{id}               erasure: the customer is deleted; 200 with
+                                         {"id": ..., "erased": 1}, 404 if unknown or gone
     GET    /health                       no token needed
 
 Every other call needs ``Authorization: Bearer <DEMO_CRM_TOKEN>``. An erased customer leaves a
 tombstone holding only its id, a new version and ``deleted: true``, so a sync learns of the
-deletion while nothing about the person remains.
+deletion while nothing about the person remains. The erase answer counts the records erased,
+so that the hub can tell an erasure from a call the source ignored.
 """
 
 from __future__ import annotations
@@ -65,4 +67,6 @@ class CrmApi(JsonApi):
             return True
 
         changed = self.store.change(match["key"], erase)
-        return (204, None) if changed else (404, {"error": "customer not found"})
+        if not changed:
+            return 404, {"error": "customer not found"}
+        return 200, {"id": match["key"], "erased": 1}

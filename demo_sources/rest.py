@@ -46,7 +46,12 @@ def read_token(variable: str, environ: Mapping[str, str]) -> str:
 
 
 def encode_cursor(updated_at: str, key: str) -> str:
-    """An opaque cursor for the position after the record (updated_at, key)."""
+    """A cursor for the position after the record (updated_at, key): base64 of JSON.
+
+    The hub's configuration declares this layout (``cursor_format: base64-json``), so that
+    an erasure can hand back ``[updated_at, ""]``: the position before every record of that
+    updated-at, which holds no key and skips nothing.
+    """
     return base64.urlsafe_b64encode(json.dumps([updated_at, key]).encode()).decode()
 
 

@@ -3,12 +3,15 @@
     GET  /contacts?page_token=C&per_page=N   {"data": [...], "meta": {"next_page_token": C'}}
     GET  /contacts/{id}                      {"contact": {..., "tickets": [...],
                                               "ticket_stats": {...}}}, 404 if unknown
-    POST /contacts/{id}/anonymise            erasure; repeating it changes nothing (200)
+    POST /contacts/{id}/anonymise            erasure: 200 with {"id": ..., "anonymised": true,
+                                             "erased": 1}; repeating it changes nothing
     GET  /health                             no token needed
 
 Listed contacts leave their tickets out (a sync needs only the key attributes). Anonymising
 blanks every personal field of the contact and every ticket subject, keeps ticket ids, status,
 channel, priority and dates (the desk's statistics), and marks the contact ``anonymised``.
+``erased`` counts the contacts that are anonymised when the call returns (1, also when an
+earlier call did it, so that a retried call is not mistaken for one the desk ignored).
 Every other call needs ``Authorization: Bearer <DEMO_SUPPORT_TOKEN>``.
 """
 
@@ -75,4 +78,4 @@ class SupportApi(JsonApi):
         changed = self.store.change(match["key"], anonymise)
         if changed is None:
             return 404, {"error": "contact not found"}
-        return 200, {"id": match["key"], "anonymised": True}
+        return 200, {"id": match["key"], "anonymised": True, "erased": 1}

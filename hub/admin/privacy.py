@@ -123,10 +123,16 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra)
 
     def search_view(self, request):
-        """Find candidate entities, then open an export or erasure request for one of them."""
+        """Find candidate entities, then open an export or erasure request for one of them.
+
+        The search is a POST (with its CSRF token), never a GET: what the person told us
+        (name, e-mail, phone) must not end up in URLs, browser history or access logs. Query
+        parameters are ignored. The forms that open a request post ``kind``.
+        """
         if not request.user.has_perm("hub.add_privacyrequest"):
             raise PermissionDenied
-        if request.method == "POST":
+        searching = request.method == "POST" and request.POST.get("action") == "search"
+        if request.method == "POST" and not searching:
             try:
                 created = services.privacy_request_receive(
                     kind=request.POST.get("kind", ""), golden_id=request.POST.get("golden_id", ""),
@@ -136,7 +142,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
                 return redirect("admin:hub_privacyrequest_search")
             self.message_user(request, f"Privacy request {created.pk} received.")
             return redirect("admin:hub_privacyrequest_change", created.pk)
-        form = SubjectSearchForm(request.GET or None)
+        form = SubjectSearchForm(request.POST if searching else None)
         candidates, problem = [], ""
         if form.is_bound and form.is_valid():
             try:

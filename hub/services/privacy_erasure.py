@@ -2,8 +2,9 @@
 
 The hub keeps little about a person (key attributes, cross-references), but personal data can
 creep into other places: an explanation, an event written by a careless service, the admin's
-change log, a session. This module removes the key attributes, replaces the source keys,
-retires the golden ID as an *erased* tombstone, writes the suppression entries, and then
+change log, a session, a source's sync cursor (the position of the last record read), an
+earlier export of the same person. This module removes the key attributes, replaces the source
+keys, retires the golden ID as an *erased* tombstone, writes the suppression entries, and then
 scrubs every place where a value of the subject could sit (DESIGN.md invariant 5). It runs
 inside the request's settling transaction and only counts what it did.
 """
@@ -28,14 +29,19 @@ from hub.models import (
     ReviewTask,
     SourceRecord,
 )
+from hub.models.privacy import FINAL_STEP_STATES
 from hub.services.privacy_common import privacy_event
 from hub.services.privacy_suppression import suppression_entries_write
+from hub.services.sync_cursors import sync_cursors_forget
 
 ERASED = "[erased]"
 # Substring matching below this length would hit unrelated text ("GB" in "GBP").
 MIN_TOKEN_LENGTH = 3
 # Attributes that describe places shared by many people rather than the person.
 _NOT_PERSONAL = {"country", "region"}
+_R = PrivacyRequest.State
+OPEN_REQUEST_STATES = (_R.RECEIVED, _R.VERIFIED, _R.APPROVED, _R.IN_PROGRESS,
+                       _R.PARTIALLY_COMPLETED)
 
 
 def subject_golden_ids(entity: Entity) -> set[str]:
@@ -162,6 +168,56 @@ def _notify_accessors(request: PrivacyRequest, golden_ids: set[str]) -> int:
     return len(accessors)
 
 
+def other_requests_lock(request: PrivacyRequest) -> list[int]:
+    """Lock the other requests about the request's subject, before the subject's entity.
+
+    Their settling locks the request first and the entity second; taking them in that same
+    order here (before ``entities_lock``) means the two cannot wait on each other.
+    """
+    golden_ids = subject_golden_ids(request.subject)
+    return list(PrivacyRequest.objects.select_for_update().filter(subject_id__in=golden_ids)
+                .exclude(pk=request.pk).order_by("pk").values_list("pk", flat=True))
+
+
+def _other_requests_purge(request: PrivacyRequest, golden_ids: set[str], tokens: set[str],
+                          moment) -> dict:
+    """Every other request about the subject loses what it holds of them.
+
+    An earlier export keeps its bundle (the person's full records) and its steps the source
+    keys: the bundle is deleted (its link then answers 410) and the keys and fetched records
+    are cleared. A request still open is cancelled and its unfinished steps closed: there is
+    nobody left to export or erase.
+    """
+    counts = {"export_bundles_purged": 0, "other_requests_cancelled": 0}
+    others = PrivacyRequest.objects.select_for_update().filter(
+        subject_id__in=golden_ids).exclude(pk=request.pk).order_by("pk")
+    for other in others:
+        fields = ["reference", "close_reason", "extension_reason"]
+        for field in fields:
+            setattr(other, field, scrub(getattr(other, field), tokens))
+        if other.export_bundle is not None:
+            other.export_bundle, other.export_purged_at = None, moment
+            fields += ["export_bundle", "export_purged_at"]
+            counts["export_bundles_purged"] += 1
+            privacy_event("export_purged", other, reason="subject_erased",
+                          erasure_request_id=request.pk)
+        other.steps.exclude(state__in=FINAL_STEP_STATES).update(
+            state=PrivacyStep.State.ERROR, next_attempt_at=None, finished_at=moment,
+            last_error=f"subject erased by privacy request {request.pk}")
+        if other.state in OPEN_REQUEST_STATES:
+            other.state, other.closed_at = PrivacyRequest.State.CANCELLED, moment
+            other.close_reason = f"the subject was erased by privacy request {request.pk}"
+            fields += ["state", "closed_at"]
+            counts["other_requests_cancelled"] += 1
+            privacy_event("request_cancelled", other, reason="subject_erased",
+                          erasure_request_id=request.pk)
+        other.save(update_fields=fields)
+        for step in other.steps.all():
+            PrivacyStep.objects.filter(pk=step.pk).update(
+                targets=[{**t, "key": ""} for t in step.targets], result=None)
+    return counts
+
+
 def subject_erase_in_hub(*, request: PrivacyRequest, moment) -> dict:
     """Erase the request's subject from the hub; returns the counts kept for the audit."""
     entity = request.subject
@@ -172,6 +228,10 @@ def subject_erase_in_hub(*, request: PrivacyRequest, moment) -> dict:
     counts = {"records": len(records),
               "suppression_entries": suppression_entries_write(
                   records=records, golden_id=entity.golden_id, request=request)}
+    keys_by_source: dict[int, set[str]] = {}
+    for record in records:
+        keys_by_source.setdefault(record.source_id, set()).add(record.source_key)
+    counts["sync_cursors_rewritten"] = sync_cursors_forget(keys_by_source=keys_by_source)
 
     Link.objects.filter(source_record_id__in=record_ids, ended_at=None).update(ended_at=moment)
     counts["blocking_keys"] = BlockingKey.objects.filter(
@@ -202,6 +262,7 @@ def subject_erase_in_hub(*, request: PrivacyRequest, moment) -> dict:
             targets=[{**t, "key": ""} for t in step.targets], result=None)
     for field in ("reference", "close_reason", "extension_reason"):
         setattr(request, field, scrub(getattr(request, field), tokens))
+    counts.update(_other_requests_purge(request, golden_ids, tokens, moment))
     counts["notified_applications"] = _notify_accessors(request, golden_ids)
     privacy_event("subject_erased", request, **counts)
     return counts

@@ -14,7 +14,7 @@ from django.db import transaction
 from hub.models import PrivacyRequest, PrivacyStep, SourceRecord
 from hub.services.entities import entities_lock
 from hub.services.privacy_common import privacy_event
-from hub.services.privacy_erasure import subject_erase_in_hub
+from hub.services.privacy_erasure import other_requests_lock, subject_erase_in_hub
 from hub.services.privacy_export import export_bundle_assemble
 from hub.services.privacy_steps import privacy_steps_dispatch, steps_create
 
@@ -47,6 +47,8 @@ def request_settle(*, request: PrivacyRequest, moment, actor=None) -> None:
         new_state = RequestState.PARTIALLY_COMPLETED
     else:
         if request.subject_id:
+            if request.kind == PrivacyRequest.Kind.ERASURE:
+                other_requests_lock(request)  # the erasure purges them; requests go first
             # Ingest locks an entity before linking into it: holding the lock here means no
             # record can join the subject between this check and the erasure below.
             entities_lock([request.subject_id])

@@ -127,7 +127,7 @@ def _erase(step: PrivacyStep, connector, targets: list[dict]) -> Attempt:
         except CircuitOpen:
             return Attempt("transient", targets, error="circuit open")
         except ConnectorError as exc:
-            return Attempt("transient", targets, error=error_code(str(exc), "connector error"))
+            return Attempt("transient", targets, error=exc.code)
         if result.outcome in ERASED_OUTCOMES and result.rows > 0:
             target["outcome"], target["rows"] = result.outcome, result.rows
         elif result.outcome == "not_found":
@@ -153,8 +153,7 @@ def _export(connector, targets: list[dict]) -> Attempt:
         try:
             result = connector.export(target["key"])
         except ConnectorError as exc:
-            return Attempt("transient", targets, error=error_code(str(exc), "connector error"),
-                           records=records)
+            return Attempt("transient", targets, error=exc.code, records=records)
         if result.status == "ok":
             target["outcome"], target["rows"] = "exported", 1
             records[str(target["record_id"])] = result.record

@@ -3,8 +3,9 @@
 The steward's workbench cannot link a record into an erased tombstone, so these tasks have
 their own two answers:
 
-* **discard**: it is the erased person again. The record's values are wiped as in the erasure
-  (the source still holds it: ask the source's owner to erase it there too);
+* **discard**: it is the erased person again. The record's values are wiped as in the erasure,
+  its key included, also from the source's sync cursor (the source still holds it: ask the
+  source's owner to erase it there too);
 * **release**: it is somebody else who happens to share an identifier. The record is matched
   now as any new record would have been.
 """
@@ -17,6 +18,7 @@ from django.utils import timezone
 from hub.models import ReviewTask, SourceRecord
 from hub.services.errors import Conflict, NotFound
 from hub.services.events import event_record
+from hub.services.sync_cursors import sync_cursors_forget
 
 
 def _lock_open_task(task_id: int) -> tuple[ReviewTask, SourceRecord]:
@@ -43,6 +45,7 @@ def _close(task: ReviewTask, verdict: str, actor) -> None:
 def suppressed_record_discard(*, task_id: int, actor=None) -> ReviewTask:
     """The record is the erased person: forget its values, keep only the tombstone's ID."""
     task, record = _lock_open_task(task_id)
+    cursors = sync_cursors_forget(keys_by_source={record.source_id: [record.source_key]})
     SourceRecord.objects.filter(pk=record.pk).update(
         state=SourceRecord.State.ERASED, entity=None, attributes={}, standardised={},
         invalid_attributes={}, content_hash="", source_key=f"erased:{record.pk}",
@@ -50,7 +53,8 @@ def suppressed_record_discard(*, task_id: int, actor=None) -> ReviewTask:
     _close(task, "same", actor)
     event_record(kind="record.suppression_discarded", entity_id=task.candidate_entity_id,
                  source_record_id=record.pk, actor=actor,
-                 payload={"task_id": task.pk, "source_id": record.source_id})
+                 payload={"task_id": task.pk, "source_id": record.source_id,
+                          "sync_cursors_rewritten": cursors})
     return task
 
 

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from connectors.base import Change, ChangePage, Connector, ConnectorError
+from connectors.base import Change, ChangePage, ConfigurationError, Connector, ConnectorError
 from hub.models import SourceSystem
 from hub.services.connections import source_connector
 from hub.services.errors import Conflict, InvalidInput, NotFound
@@ -33,7 +33,11 @@ _CHANGE_COUNTS = {"created": "new", "updated": "changed", "unchanged": "unchange
 
 @dataclass
 class SyncReport:
-    """What one sync of one source did. ``reasons`` counts rejections by "field: problem"."""
+    """What one sync of one source did. ``reasons`` counts rejections by "field: problem".
+
+    ``error`` says why a sync stopped as a code (``HTTP 502 (ConnectorError)``), never a
+    connector's message: those may name a path, and paths hold source keys.
+    """
 
     source: str
     full: bool = False
@@ -205,8 +209,7 @@ def source_sync(*, source_code: str, full: bool = False, limit_pages: int | None
         else:
             report.completed = True
     except ConnectorError as exc:
-        # Connector messages carry paths and codes, never record content.
-        report.error = f"{type(exc).__name__}: {exc}"[:300]
+        report.error = sync_error_code(exc)
     except KeyboardInterrupt:
         report.error = "interrupted"
         _record(report, source, actor)
@@ -215,9 +218,20 @@ def source_sync(*, source_code: str, full: bool = False, limit_pages: int | None
     return report
 
 
+def sync_error_code(exc: ConnectorError) -> str:
+    """What a report prints and stores about a connector failure: its code and class.
+
+    A configuration problem keeps its message, which names settings and environment
+    variables only, because the operator needs it to fix the set-up.
+    """
+    if isinstance(exc, ConfigurationError):
+        return f"configuration error: {exc}"[:300]
+    return f"{exc.code} ({type(exc).__name__})"[:300]
+
+
 @atomic_with_retry
 def _record(report: SyncReport, source: SourceSystem, actor) -> None:
     event_record(kind="source.synced", actor=actor,
                  payload={"source_id": source.pk, **{k: v for k, v in report.as_dict().items()
-                                                     if k not in ("source", "error")},
+                                                     if k != "source"},
                           "failed": bool(report.error) and report.error != "interrupted"})

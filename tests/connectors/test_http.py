@@ -2,7 +2,7 @@
 
 import pytest
 
-from connectors import ConfigurationError, ErasureRefused, create
+from connectors import ConfigurationError, ConnectorError, ErasureRefused, create
 from tests.connectors.scripted_server import Reply, ScriptedServer, closed_port
 
 MAPPING = {"firstName": "given_name", "lastName": "family_name", "mail": "email"}
@@ -298,3 +298,84 @@ def test_an_empty_page_with_a_new_cursor_hands_back_the_watermark(server, make):
     pages = list(make().list_changes("w-41"))
 
     assert [(page.changes, page.cursor) for page in pages] == [([], "w-42")]
+
+
+# -- the erased count -------------------------------------------------------------------------
+
+def test_erase_reads_the_erased_count_the_source_answers(server, make):
+    server.script("DELETE", "/customers/c-1", Reply(200, {"result": {"erased": 2}}))
+
+    result = make(erase_policy="delete", erased_count_field="result.erased").erase("c-1")
+
+    assert (result.outcome, result.rows, result.error) == ("deleted", 2, "")
+
+
+def test_an_erase_answered_with_zero_records_is_an_error_not_success(server, make):
+    server.script("POST", "/contacts/c-1/anonymise", Reply(200, {"erased": 0}))
+    connector = make(erase_policy="anonymise", erase_method="POST",
+                     erase_path="/contacts/{key}/anonymise", erased_count_field="erased")
+
+    result = connector.erase("c-1")
+
+    assert (result.outcome, result.rows) == ("error", 0)
+    assert "affected 0 rows" in result.error and "c-1" not in result.error
+
+
+@pytest.mark.parametrize("body", [{}, {"erased": "1"}, {"erased": True}, {"erased": -1},
+                                  b"deleted"])
+def test_an_erase_answer_without_a_usable_count_is_an_error(server, make, body):
+    server.script("DELETE", "/customers/c-1", Reply(200, body))
+
+    result = make(erase_policy="delete", erased_count_field="erased").erase("c-1")
+
+    assert (result.outcome, result.rows) == ("error", 0)
+    assert "c-1" not in result.error
+
+
+def test_without_a_count_field_any_2xx_counts_as_one_record(server, make):
+    server.script("DELETE", "/customers/c-1", Reply(204))
+
+    assert make(erase_policy="delete").erase("c-1").rows == 1
+
+
+@pytest.mark.parametrize("status", [404, 410])
+def test_an_erase_the_source_answers_404_or_410_is_not_found(server, make, status):
+    server.script("DELETE", "/customers/c-1", Reply(status, {"detail": "no such customer"}))
+
+    result = make(erase_policy="delete", erased_count_field="erased").erase("c-1")
+
+    assert (result.outcome, result.rows, result.error) == ("not_found", 0, "")
+
+
+# -- messages carry codes and path templates, never keys --------------------------------------
+
+def test_error_messages_and_codes_name_the_path_template_not_the_key(server, make, sleeps):
+    server.script("GET", "/customers/CRM-7731-MOH", Reply(200, PERSON, delay=0.3))
+    server.script("DELETE", "/customers/CRM-7731-MOH", Reply(500))
+    connector = make(erase_policy="delete", retry_attempts=1, read_timeout=0.1)
+
+    fetched = connector.fetch("CRM-7731-MOH")
+    erased = connector.erase("CRM-7731-MOH")
+    with pytest.raises(ConnectorError) as refused:
+        make(base_url=f"http://127.0.0.1:{closed_port()}").request(
+            "GET", "/customers/CRM-7731-MOH", label="/customers/{key}")
+
+    assert (fetched.status, fetched.error) == ("timeout", "GET /customers/{key}: ReadTimeout")
+    assert erased.error == "DELETE /customers/{key}: HTTP 500"
+    assert str(refused.value) == "GET /customers/{key}: connection failed"
+    assert refused.value.code == "connection failed"
+
+
+def test_an_unreadable_version_in_a_listing_does_not_name_the_item(server, make):
+    server.script("GET", "/customers", Reply(200, {"items": [{**PERSON, "v": "three"}]}))
+
+    with pytest.raises(ConnectorError) as caught:
+        list(make(version_field="v").list_changes())
+
+    assert "c-1" not in str(caught.value) and caught.value.code == "malformed response"
+
+
+def test_a_retained_erasure_is_refused_without_naming_the_key(make):
+    with pytest.raises(ErasureRefused) as caught:
+        make(erase_policy="retain").erase("CRM-7731-MOH")
+    assert "CRM-7731-MOH" not in str(caught.value) and caught.value.code == "legal hold"

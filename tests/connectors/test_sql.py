@@ -1,17 +1,21 @@
-"""The SQL connector against a real PostgreSQL, in a throwaway database with a read-only role."""
+"""The SQL connector against a real PostgreSQL, in a throwaway database with a read-only role.
 
-import os
+Without a PostgreSQL server these tests are skipped, except when ``DATABASE_URL`` points at
+PostgreSQL (CI): then an unreachable server fails them (``tests/connectors/postgres.py``).
+"""
+
+import json
 import uuid
 from datetime import UTC, datetime
 
 import psycopg
 import pytest
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
-from connectors import ConfigurationError, ErasureRefused, create, validate
+from connectors import ConfigurationError, ErasureRefused, create, cursor_forget, validate
+from tests.connectors.postgres import admin_connection, postgres_required, throwaway_database
 
-ADMIN_DSN = os.environ.get("CONNECTORS_TEST_ADMIN_DSN",
-                           "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
 MAPPING = {"first_name": "given_name", "last_name": "family_name", "email": "email",
            "dob": "birth_date"}
 T1 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
@@ -25,36 +29,39 @@ ROWS = [  # id, first, last, email, dob, updated_at, version, deleted
 ]
 
 
-def _dsn(**parts):
-    return psycopg.conninfo.make_conninfo(ADMIN_DSN, **parts)
-
-
 @pytest.fixture(scope="session")
 def database():
     """A fresh database with a ``customers`` table and a SELECT-only login role; dropped after."""
-    try:
-        admin = psycopg.connect(_dsn(connect_timeout=3), autocommit=True)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL is not reachable at {ADMIN_DSN!r}: {type(exc).__name__}")
-    suffix = uuid.uuid4().hex[:10]
-    name, reader = f"connectors_test_{suffix}", f"connectors_ro_{suffix}"
-    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(reader)))
-    try:
-        with psycopg.connect(_dsn(dbname=name)) as conn:
-            conn.execute("""
-                CREATE TABLE customers (
-                    id integer PRIMARY KEY, first_name text, last_name text, email text,
-                    dob date, updated_at timestamptz NOT NULL, row_version integer NOT NULL,
-                    is_deleted boolean NOT NULL DEFAULT false)""")
-            conn.execute(sql.SQL("GRANT SELECT ON customers TO {}").format(
-                sql.Identifier(reader)))
-        yield {"owner": _dsn(dbname=name), "reader": _dsn(dbname=name, user=reader)}
-    finally:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
-        admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(reader)))
-        admin.close()
+    reader = f"connectors_ro_{uuid.uuid4().hex[:10]}"
+    with throwaway_database("connectors_test") as (admin, _name, owner):
+        admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(reader)))
+        try:
+            with psycopg.connect(owner) as conn:
+                conn.execute("""
+                    CREATE TABLE customers (
+                        id integer PRIMARY KEY, first_name text, last_name text, email text,
+                        dob date, updated_at timestamptz NOT NULL, row_version integer NOT NULL,
+                        is_deleted boolean NOT NULL DEFAULT false)""")
+                conn.execute(sql.SQL("GRANT SELECT ON customers TO {}").format(
+                    sql.Identifier(reader)))
+            yield {"owner": owner, "reader": make_conninfo(owner, user=reader)}
+        finally:
+            # The role holds privileges in the database, so it can go only once that has.
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(_name)))
+            admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(reader)))
+
+
+def test_an_unreachable_server_skips_except_when_the_suite_runs_on_postgresql():
+    nowhere = "host=127.0.0.1 port=1 user=nobody dbname=postgres"
+
+    with pytest.raises(pytest.fail.Exception, match="must run"):
+        admin_connection(nowhere, environ={"DATABASE_URL": "postgresql://ci@127.0.0.1/hub"})
+    with pytest.raises(pytest.skip.Exception):
+        admin_connection(nowhere, environ={"DATABASE_URL": "sqlite:///hub.sqlite3"})
+    with pytest.raises(pytest.skip.Exception):
+        admin_connection(nowhere, environ={})
+    assert postgres_required({"DATABASE_URL": "postgres://x/y"})
 
 
 @pytest.fixture
@@ -229,3 +236,15 @@ def test_erase_settings_are_checked_for_a_parameterised_statement_of_the_right_k
         ("erase_dsn_env", "required when erase_policy is delete")]
     assert ("dsn_env", "must name an environment variable, not hold the secret itself") in (
         validate("sql", {**base, "dsn_env": "postgresql://u:pw@db/x"}))
+
+
+def test_a_cursor_that_forgot_an_erased_key_resumes_with_every_row_of_that_instant(env):
+    pages = list(connector(page_size=2).list_changes())
+    last_of_first = pages[0].changes[-1].key  # (T1, 2): row 3 shares T1 and comes after it
+
+    rewritten = cursor_forget("sql", {}, pages[0].cursor, [last_of_first])
+
+    assert json.loads(rewritten)[2] is None
+    resumed = [c.key for page in connector(page_size=2).list_changes(rewritten)
+               for c in page.changes]
+    assert resumed == ["1", "2", "3", "4", "5"]  # T1 again: replays, and nothing skipped

@@ -153,3 +153,53 @@ def test_starting_without_a_token_is_refused(tmp_path):
     with pytest.raises(TokenMissing, match="DEMO_SUPPORT_TOKEN"):
         serve.start(tmp_path, crm_port=0, support_port=0,
                     environ={"DEMO_CRM_TOKEN": "x"})
+
+
+def test_the_rest_systems_answer_an_erasure_with_the_count_the_hub_reads(
+        running, hub_connectors, tmp_path, environ):
+    keys = seeded_keys(tmp_path)
+    crm_key, support_key = sorted(keys["crm"])[1], sorted(keys["support"])[1]
+    crm_auth = {"Authorization": "Bearer " + environ["DEMO_CRM_TOKEN"]}
+    support_auth = {"Authorization": "Bearer " + environ["DEMO_SUPPORT_TOKEN"]}
+    crm_url, support_url = running.url(running.crm), running.url(running.support)
+    document = json.loads((tmp_path / "sources.json").read_text())
+    settings = {s["code"]: s["connector_settings"] for s in document["sources"]}
+
+    deleted = httpx.delete(f"{crm_url}/customers/{crm_key}", headers=crm_auth)
+    again = httpx.delete(f"{crm_url}/customers/{crm_key}", headers=crm_auth)
+    anonymised = [httpx.post(f"{support_url}/contacts/{support_key}/anonymise",
+                             headers=support_auth) for _ in range(2)]
+
+    assert (deleted.status_code, deleted.json()) == (200, {"id": crm_key, "erased": 1})
+    assert again.status_code == 404  # gone: the hub records the key as not found
+    # Repeating the anonymisation still counts the contact: a retry is not an ignored call.
+    assert [a.json()["erased"] for a in anonymised] == [1, 1]
+    assert settings["crm"]["erased_count_field"] == "erased"
+    assert settings["support"]["erased_count_field"] == "erased"
+    assert hub_connectors["crm"].erase(sorted(keys["crm"])[2]).rows == 1
+    assert hub_connectors["crm"].erase(crm_key).outcome == "not_found"
+
+
+def test_a_demo_cursor_that_forgot_an_erased_key_resumes_without_skipping(running, tmp_path,
+                                                                         environ):
+    from connectors import cursor_forget
+
+    document = json.loads((tmp_path / "sources.json").read_text())
+    connectors = build_connectors(tmp_path, environ, **SMALL_PAGES)
+    for code in ("crm", "support"):
+        connector = connectors[code]
+        settings = next(s for s in document["sources"] if s["code"] == code)
+        every = listed(connector)
+        first = next(connector.list_changes())
+        erased = first.changes[-1].key
+
+        rewritten = cursor_forget("http", settings["connector_settings"], first.cursor, [erased])
+
+        assert erased not in rewritten and rewritten != first.cursor, code
+        resumed = [change.key for change in listed(connector, rewritten)]
+        # Everything after the first page comes, preceded only by replays of its last instant.
+        rest = [change.key for change in every[len(first.changes):]]
+        assert rest and resumed[-len(rest):] == rest and erased in resumed, code
+        assert len(resumed) - len(rest) < len(first.changes), code  # not a restart
+    for connector in connectors.values():
+        connector.close()

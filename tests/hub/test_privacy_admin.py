@@ -1,5 +1,7 @@
 """Admin pages of privacy requests: find the subject, open a request, act on it with buttons."""
 
+import re
+
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
@@ -15,8 +17,9 @@ def logged_in(user) -> Client:
 def test_an_officer_finds_the_subject_opens_a_request_and_moves_it_along(
         subject, officer, person):
     admin = logged_in(officer)
-    search = admin.get("/admin/hub/privacyrequest/search/",
-                       {"email": person["email"], "family_name": person["family_name"]})
+    search = admin.post("/admin/hub/privacyrequest/search/",
+                        {"action": "search", "email": person["email"],
+                         "family_name": person["family_name"]})
     assert search.status_code == 200 and subject in search.content.decode()
 
     opened = admin.post("/admin/hub/privacyrequest/search/",
@@ -57,3 +60,39 @@ def test_a_viewer_without_privacy_permissions_cannot_act(subject, db):
     assert answer.status_code == 403
     request.refresh_from_db()
     assert request.state == "received"
+
+
+SEARCH = "/admin/hub/privacyrequest/search/"
+
+
+def test_the_subject_search_posts_what_the_person_said_so_it_never_lands_in_a_url(
+        subject, officer, person):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(officer)
+    page = browser.get(SEARCH).content.decode()
+    [form] = re.findall(r'<form method="(\w+)"[^>]*>\s*<input type="hidden" '
+                        r'name="csrfmiddlewaretoken" value="([^"]+)">\s*'
+                        r'<input type="hidden" name="action" value="search">', page)
+    method, token = form
+    said = {"email": person["email"], "family_name": person["family_name"],
+            "phone": person["phone"]}
+
+    refused = browser.post(SEARCH, {"action": "search", **said})
+    found = browser.post(SEARCH, {"action": "search", "csrfmiddlewaretoken": token, **said})
+
+    assert method == "post"
+    assert refused.status_code == 403  # no CSRF token, no search
+    assert found.status_code == 200 and subject in found.content.decode()
+    assert found.request["PATH_INFO"] == SEARCH and found.request["QUERY_STRING"] == ""
+    assert not re.search(r'<form method="get"', found.content.decode())
+    # Every form on the page posts back to the search page itself, without a query string.
+    actions = re.findall(r'<form method="post" action="([^"]*)"', found.content.decode())
+    assert actions and set(actions) == {SEARCH}
+
+
+def test_the_subject_search_ignores_values_sent_in_the_query_string(subject, officer, person):
+    answer = logged_in(officer).get(SEARCH, {"email": person["email"]})
+
+    assert answer.status_code == 200
+    assert subject not in answer.content.decode()  # no search ran on a GET
+    assert person["email"] not in answer.content.decode()

@@ -23,6 +23,7 @@ from tests.hub.test_privacy_support import (
     make_user,
     run_request,
     script_erase,
+    script_export,
 )
 
 Step = PrivacyStep.State
@@ -155,6 +156,32 @@ def test_zero_rows_erased_for_an_existing_record_is_an_error_not_success(
     assert privacy_steps_run_due(now=clock) == 0  # a person must look; no automatic retry
 
 
+def test_a_rest_source_answering_that_it_erased_zero_records_is_an_error_not_success(
+        servers, subject, officer):
+    clock = Clock()
+    configure("support", servers["support"], erase_policy="anonymise", erase_method="POST",
+              erase_path="/contacts/{key}/anonymise", erased_count_field="erased")
+    servers["support"].script("POST", f"/contacts/{SUBJECT_KEYS['support']}/anonymise",
+                              Reply(200, {"erased": 0}))
+    configure("crm", servers["crm"], erased_count_field="erased")
+    script_erase(servers["crm"], SUBJECT_KEYS["crm"], Reply(200, {"erased": 1}))
+    script_erase(servers["billing"], SUBJECT_KEYS["billing"], Reply(404, {"detail": "gone"}))
+    script_erase(servers["webshop"], SUBJECT_KEYS["webshop"])
+
+    request, _ = run_request("erasure", subject, officer, clock)
+
+    steps = steps_by_source(request)
+    assert (steps["support"].state, steps["support"].last_error) == (Step.ERROR,
+                                                                      "erased zero rows")
+    assert (steps["crm"].state, steps["crm"].rows_affected) == (Step.DONE, 1)
+    assert steps["billing"].state == Step.NOT_FOUND  # the source no longer holds the key
+    assert steps["billing"].targets[0]["outcome"] == "not_found"
+    assert request.state == PrivacyRequest.State.PARTIALLY_COMPLETED
+    clock.advance(days=2)
+    assert privacy_steps_run_due(now=clock) == 0  # a person must look; no automatic retry
+    assert len(servers["support"].seen("POST")) == 1
+
+
 def test_applications_that_fetched_the_person_are_notified_with_ids_only(
         servers, subject, officer):
     clock = Clock()
@@ -242,3 +269,32 @@ def test_a_record_joining_the_subject_while_the_request_runs_is_erased_too(
     assert erase_calls(servers, "support") == 1
     assert request.hub_erasure["records"] == 5
     assert not SourceRecord.objects.filter(source_key="SUP-LATE-1").exists()
+
+
+def test_an_export_still_retrying_when_the_erasure_completes_is_cancelled_and_never_runs(
+        servers, subject, officer, person):
+    clock = Clock()
+    for code in ("billing", "support", "webshop"):
+        script_export(servers[code], SUBJECT_KEYS[code], {"id": SUBJECT_KEYS[code], **person})
+    servers["crm"].script("GET", f"/customers/{SUBJECT_KEYS['crm']}", Reply(503))
+    export, _ = run_request("export", subject, officer, clock)
+    assert export.state == PrivacyRequest.State.PARTIALLY_COMPLETED
+    assert PrivacyStep.objects.filter(request=export, result__isnull=False).count() == 3
+    for code in CODES:
+        script_erase(servers[code], SUBJECT_KEYS[code])
+
+    erasure, _ = run_request("erasure", subject, officer, clock)
+
+    assert erasure.state == PrivacyRequest.State.COMPLETED
+    assert erasure.hub_erasure["other_requests_cancelled"] == 1
+    export.refresh_from_db()
+    assert (export.state, export.export_bundle) == (PrivacyRequest.State.CANCELLED, None)
+    assert str(erasure.pk) in export.close_reason
+    steps = steps_by_source(export)
+    assert steps["crm"].state == Step.ERROR and steps["crm"].next_attempt_at is None
+    assert all(t["key"] == "" for step in steps.values() for t in step.targets)
+    assert all(step.result is None for step in steps.values())
+    fetches = len(servers["crm"].seen("GET"))
+    clock.advance(days=1)
+    assert privacy_steps_run_due(now=clock) == 0
+    assert len(servers["crm"].seen("GET")) == fetches

@@ -1,7 +1,9 @@
 """After a completed erasure no value of the subject is left anywhere in the hub's database,
 and a source sending the person again is held for review instead of being re-linked."""
 
+import base64
 import json
+import sqlite3
 
 import pytest
 from django.apps import apps
@@ -17,13 +19,18 @@ from hub.models import (
     PrivacyRequest,
     ReviewTask,
     SourceRecord,
+    SourceSystem,
     SuppressionEntry,
 )
 from hub.services import privacy as services
 from hub.services.events import event_record
 from hub.services.ingest import record_upsert
+from hub.services.privacy_export import ExportExpired, privacy_export_download
 from hub.services.privacy_steps import privacy_steps_run_due
 from hub.services.privacy_suppression import canonical_email
+from hub.services.sources import source_configure
+from hub.services.sync import source_sync
+from tests.connectors.scripted_server import Reply
 from tests.hub.test_privacy_support import (
     CODES,
     OTHER_KEYS,
@@ -32,7 +39,9 @@ from tests.hub.test_privacy_support import (
     Clock,
     approved_request,
     make_user,
+    run_request,
     script_erase,
+    script_export,
 )
 
 
@@ -66,9 +75,18 @@ def subject_values(person) -> set[str]:
     return {value.casefold() for value in values}
 
 
+def decoded(text: str) -> str:
+    """``text`` and, when it is base64 (a sync cursor may be), what it decodes to."""
+    try:
+        raw = base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4))
+        return f"{text}\n{raw.decode('utf-8')}"
+    except ValueError:  # not base64, or not text once decoded
+        return text
+
+
 def leaks(values) -> list[tuple[str, str, str]]:
     return [(table, column, text[:80]) for table, column, text in every_stored_text()
-            if any(value in text.casefold() for value in values)]
+            if any(value in decoded(text).casefold() for value in values)]
 
 
 def other_person_rows():
@@ -196,3 +214,103 @@ def test_an_erasure_refuses_to_start_without_the_key(servers, subject, officer, 
 def test_emails_are_hashed_in_canonical_form():
     assert canonical_email(" Jane.Doe+News@GoogleMail.com") == "janedoe@gmail.com"
     assert canonical_email("j.doe+x@example-mail.co.uk") == "j.doe@example-mail.co.uk"
+
+
+# -- records that arrived through sync, with cursors, and an export before the erasure ---------
+
+FIELDS = ("given_name", "family_name", "birth_date", "email", "phone", "address_line",
+          "locality", "postcode", "country")
+IDENTITY = {name: name for name in FIELDS}
+EARLIER, LATEST = "2026-01-01T08:00:00Z", "2026-01-05T08:00:00Z"
+
+
+def b64(position) -> str:
+    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
+
+
+def synced_sources(servers, person, tmp_path, monkeypatch):
+    """Four sources that sync the subject (the latest record in each, so that every cursor
+    ends on the subject's key) and another person: a REST CRM with a base64 cursor, a REST
+    support desk with an opaque one, a SQL billing database and a JSON Lines web shop."""
+    other_keys = {code: f"{code.upper()}-1200-TJB" for code in CODES}
+    rows = {code: [{"key": other_keys[code], "updated": EARLIER, **OTHER_PERSON},
+                   {"key": SUBJECT_KEYS[code], "updated": LATEST, **person}]
+            for code in CODES}
+    cursors = {"crm": (b64([LATEST, SUBJECT_KEYS["crm"]]), "base64-json"),
+               "support": (f"after:{SUBJECT_KEYS['support']}", "opaque")}
+    for code in ("crm", "support"):
+        cursor, layout = cursors[code]
+        servers[code].script("GET", "/customers", lambda seen, code=code, cursor=cursor: Reply(
+            200, {"items": [] if seen.query else rows[code], "next": cursor}))
+        source_configure(code=code, connector_kind="http", field_mapping=IDENTITY,
+                         erase_policy="delete", connector_settings={
+                             "base_url": servers[code].url, "retry_attempts": 1,
+                             "key_field": "key", "updated_at_field": "updated",
+                             "cursor_format": layout})
+    database = tmp_path / "billing.sqlite3"
+    with sqlite3.connect(database) as conn:
+        conn.execute(f"CREATE TABLE customers (key text PRIMARY KEY, updated text, "
+                     f"{', '.join(FIELDS)})")
+        conn.executemany(f"INSERT INTO customers VALUES ({', '.join('?' * (len(FIELDS) + 2))})",
+                         [[row["key"], row["updated"], *(row.get(f) for f in FIELDS)]
+                          for row in rows["billing"]])
+    conn.close()
+    monkeypatch.setenv("SCAN_BILLING_DSN", f"sqlite:///{database}")
+    source_configure(code="billing", connector_kind="sql", field_mapping=IDENTITY,
+                     erase_policy="delete", connector_settings={
+                         "dsn_env": "SCAN_BILLING_DSN", "erase_dsn_env": "SCAN_BILLING_DSN",
+                         "table": "customers", "key_column": "key",
+                         "updated_at_column": "updated"})
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "customers.jsonl").write_text(
+        "".join(json.dumps(row) + "\n" for row in rows["webshop"]))
+    source_configure(code="webshop", connector_kind="file", field_mapping=IDENTITY,
+                     erase_policy="delete", connector_settings={
+                         "root": str(tmp_path / "shop"), "path": "customers.jsonl",
+                         "key_field": "key", "updated_at_field": "updated"})
+    for code in CODES:
+        report = source_sync(source_code=code)
+        assert (report.error, report.counts["new"]) == ("", 2), code
+    return other_keys
+
+
+def test_no_value_is_left_of_a_subject_synced_from_real_connectors_and_exported_before(
+        servers, officer, person, tmp_path, monkeypatch):
+    other_keys = synced_sources(servers, person, tmp_path, monkeypatch)
+    subject = SourceRecord.objects.get(source__code="crm", source_key=SUBJECT_KEYS["crm"])
+    golden_id = subject.entity_id
+    assert set(SourceRecord.objects.filter(entity_id=golden_id).values_list(
+        "source_key", flat=True)) == set(SUBJECT_KEYS.values())
+    for code in ("crm", "support"):
+        script_export(servers[code], SUBJECT_KEYS[code], {"key": SUBJECT_KEYS[code], **person})
+    export, _ = run_request("export", golden_id, officer, Clock())
+    assert export.state == "completed" and export.export_bundle is not None
+    # A later export still open when the erasure completes has nothing left to do.
+    pending_export = approved_request("export", golden_id, officer, Clock())
+    values = subject_values(person)
+    cursors = dict(SourceSystem.objects.values_list("code", "sync_cursor"))
+    assert all(SUBJECT_KEYS[code].casefold() in (
+        cursor if code != "crm" else base64.urlsafe_b64decode(cursor).decode()).casefold()
+        for code, cursor in cursors.items())  # every cursor ends on the subject's key
+    assert any(table == "hub_privacyrequest" for table, _, _ in leaks(values))
+
+    request = erase(golden_id, servers, officer, Clock())
+
+    assert leaks(values) == []
+    after = dict(SourceSystem.objects.values_list("code", "sync_cursor"))
+    assert json.loads(after["billing"]) == ["value", LATEST, None]
+    assert json.loads(after["webshop"]) == [LATEST, None]
+    assert base64.urlsafe_b64decode(after["crm"]) == json.dumps([LATEST, ""]).encode()
+    assert after["support"] == ""  # opaque: the next sync starts over
+    assert request.hub_erasure["sync_cursors_rewritten"] == 4
+    assert request.hub_erasure["export_bundles_purged"] == 1
+    with pytest.raises(ExportExpired):
+        privacy_export_download(token=export.export_token)
+    pending_export.refresh_from_db()
+    assert pending_export.state == PrivacyRequest.State.CANCELLED
+    # Other people's data and the sources' progress are intact: the next syncs resume.
+    assert SourceRecord.objects.filter(source_key__in=other_keys.values(),
+                                       state="active").count() == 4
+    for code in ("billing", "webshop"):
+        report = source_sync(source_code=code)
+        assert (report.error, report.counts["new"]) == ("", 0), code

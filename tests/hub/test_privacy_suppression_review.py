@@ -1,9 +1,11 @@
 """Answering a "suppressed" review task: discard (it is the erased person) or release (it is
 somebody else sharing an identifier), from the admin page."""
 
+import json
+
 from django.test import Client
 
-from hub.models import Entity, PrivacyRequest, ReviewTask, SourceRecord
+from hub.models import Entity, PrivacyRequest, ReviewTask, SourceRecord, SourceSystem
 from hub.services import privacy as services
 from hub.services.errors import Conflict
 from hub.services.ingest import record_upsert
@@ -78,3 +80,24 @@ def test_releasing_matches_the_record_as_usual(servers, subject, officer, person
     # Same name, birth date and e-mail as the other person: matching links it to them.
     assert record.entity_id == other_golden_id
     assert record.blocking_keys.exists()
+
+
+def test_discarding_a_resent_record_takes_its_key_out_of_the_sync_cursor(
+        servers, subject, officer, person):
+    erase(subject, servers, officer)
+    # The source sent the person again as the last record of a sync page.
+    record_upsert(source_code="support", source_key="SUP-AGAIN", attributes=person)
+    source = SourceSystem.objects.get(code="support")
+    held_cursor = json.dumps(["2026-02-01T10:00:00Z", "SUP-AGAIN"])
+    SourceSystem.objects.filter(pk=source.pk).update(
+        sync_cursor=held_cursor, connector_settings={
+            **source.connector_settings, "cursor_format": "json"})
+    other = SourceSystem.objects.get(code="crm")
+    SourceSystem.objects.filter(pk=other.pk).update(sync_cursor='["t", "SUP-AGAIN"]')
+
+    suppressed_record_discard(task_id=held_task("SUP-AGAIN").pk, actor=officer)
+
+    assert json.loads(SourceSystem.objects.get(code="support").sync_cursor) == [
+        "2026-02-01T10:00:00Z", ""]
+    # Only the record's own source: another source's cursor names one of its own records.
+    assert SourceSystem.objects.get(code="crm").sync_cursor == '["t", "SUP-AGAIN"]'

@@ -139,9 +139,11 @@ class FailingAfter:
 
 def test_a_source_failing_mid_way_keeps_committed_pages_and_resume_adds_no_duplicates(
         file_source):
-    broken = FailingAfter(source_connector(file_source), 2, ConnectorError("HTTP 502"))
+    failure = ConnectorError("GET /customers/K5: HTTP 502", code="HTTP 502")
+    broken = FailingAfter(source_connector(file_source), 2, failure)
     report = source_sync(source_code="files", connector=broken)
-    assert not report.completed and report.pages == 2 and "HTTP 502" in report.error
+    assert not report.completed and report.pages == 2
+    assert report.error == "HTTP 502 (ConnectorError)"  # the code, not the message with a key
     assert SourceRecord.objects.count() == 4
     resumed = source_sync(source_code="files")
     assert counts(resumed)["new"] == 2 and counts(resumed)["unchanged"] == 0
@@ -224,3 +226,40 @@ def test_sync_over_http_follows_cursors_and_second_run_changes_nothing(db):
     assert counts(second) == {"new": 0, "changed": 0, "unchanged": 1, "deleted": 0,
                               "rejected": 0}
     connectors_reset()
+
+
+def test_a_failing_source_is_reported_by_code_without_keys_or_values(file_source, tmp_path):
+    # The "gone" column read as the version: one row's is not a number, which stops the sync.
+    source_configure(code="files", connector_kind="file", field_mapping=MAPPING,
+                     erase_policy="delete",
+                     connector_settings={"root": str(tmp_path), "path": "customers.csv",
+                                         "key_field": "id", "updated_at_field": "updated",
+                                         "version_field": "gone", "page_size": 2})
+    write_rows(tmp_path, [*rows(), ("K4-BAD", "Rui", "Carvalho", "1969-01-05",
+                                    "rui.c@example.pt", "2024-01-02T00:00:00Z", "twelve")])
+    out, err = StringIO(), StringIO()
+
+    with pytest.raises(CommandError, match="sync incomplete for: files"):
+        call_command("sync", "files", "--no-progress", stdout=out, stderr=err)
+
+    assert "files: stopped after 3 pages: bad version (ConnectorError)" in err.getvalue()
+    event = Event.objects.get(kind="source.synced")
+    assert (event.payload["failed"], event.payload["error"]) == (
+        True, "bad version (ConnectorError)")
+    printed = out.getvalue() + err.getvalue()
+    for value in ("K4-BAD", "Rui", "Carvalho", "rui.c@example.pt", "twelve"):
+        assert value not in printed and value not in str(event.payload)
+
+
+def test_an_http_source_failing_is_reported_by_code_without_keys(db):
+    connectors_reset()
+    items = [{"id": "H-4411-MOH", "first": "Ann", "last": "Sample", "v": "first"}]
+    with ScriptedServer() as server:
+        server.script("GET", "/customers", Reply(200, {"items": items, "next": None}))
+        source_configure(code="crm", connector_kind="http", erase_policy="delete",
+                         field_mapping={"first": "given_name", "last": "family_name"},
+                         connector_settings={"base_url": server.url, "version_field": "v"})
+        report = source_sync(source_code="crm")
+    connectors_reset()
+    assert report.error == "malformed response (MalformedResponse)"
+    assert "H-4411-MOH" not in str(Event.objects.get(kind="source.synced").payload)
