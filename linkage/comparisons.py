@@ -302,9 +302,10 @@ def _swapped_similar(p: _Pairs, comparison: Comparison, level: Level, at) -> np.
     if rows.size:
         first = cpdist(mine_left[rows], other_right[rows],
                        scorer=JaroWinkler.normalized_similarity)
+        rows = rows[first >= SWAPPED_SIMILARITY]  # the second half only where the first holds
         second = cpdist(other_left[rows], mine_right[rows],
                         scorer=JaroWinkler.normalized_similarity)
-        result[rows] = (first >= SWAPPED_SIMILARITY) & (second >= SWAPPED_SIMILARITY)
+        result[rows] = second >= SWAPPED_SIMILARITY
     return result
 
 
@@ -380,23 +381,35 @@ def _name_local_part(p: _Pairs, comparison: Comparison, level: Level, at) -> np.
     rows = np.flatnonzero(result)
     if rows.size:
         locals_ = p.column.feature(("email_local_part",), features.email_local_part)
-        given, family = p.table["given_name"], p.table["family_name"]
         local = locals_[p.code_left[at[rows]]]
-        sides = [_names_of(given, family, side[at[rows]]) for side in (p.left, p.right)]
+        names = _names_of(p.table["given_name"], p.table["family_name"])
+        left, right = (names(side[at[rows]]) for side in (p.left, p.right))
+        check = features.is_name_local_part
         result[rows] = np.fromiter(
-            (features.is_name_local_part(value, left | right)
-             for value, left, right in zip(local, *sides, strict=True)),
+            (check(value, a | b) for value, a, b in zip(local, left, right, strict=True)),
             dtype=bool, count=rows.size)
     return result
 
 
-def _names_of(given: Column, family: Column, records: np.ndarray) -> list[frozenset[str]]:
-    """The mailbox-name variants of each record's names (``features.name_variants``)."""
-    def value(column: Column, record: int) -> str | None:
-        code = column.codes[record]
-        return column.values[code] if code >= 0 else None
+def _names_of(given: Column, family: Column):
+    """A function: records -> the mailbox-name variants of each one's names, computed once
+    per distinct (given name, family name)."""
+    given_values = np.append(given.values, None)  # code -1 (missing) reads None
+    family_values = np.append(family.values, None)
+    known: dict[tuple[int, int], frozenset[str]] = {}
 
-    return [features.name_variants(value(given, r), value(family, r)) for r in records.tolist()]
+    def variants(records: np.ndarray) -> list[frozenset[str]]:
+        result = []
+        for g, f in zip(given.codes[records].tolist(), family.codes[records].tolist(),
+                        strict=True):
+            found = known.get((g, f))
+            if found is None:
+                found = known[(g, f)] = features.name_variants(given_values[g],
+                                                               family_values[f])
+            result.append(found)
+        return result
+
+    return variants
 
 
 def _years_apart(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:

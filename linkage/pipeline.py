@@ -28,7 +28,13 @@ from linkage.comparisons import RecordTable, comparison_matrix
 from linkage.config import MISSING_LEVEL, MatchConfig, load_config
 from linkage.frequencies import FrequencySource, TermFrequencies
 from linkage.model import Labels, train
-from linkage.scoring import AttributeScore, PairScore, match_probability, pair_weights
+from linkage.scoring import (
+    AttributeScore,
+    PairScore,
+    match_probability,
+    match_weights,
+    pair_weights,
+)
 
 LEVEL_PREFIX = "level_"
 
@@ -63,7 +69,7 @@ class BatchResult:
             AttributeScore(c.attribute, _level_name(c, int(levels[0, k])), float(weights[k]))
             for k, c in enumerate(config.comparisons)
         )
-        total = config.prior_weight + weights.sum()
+        total = float(match_weights(config, weights[None, :])[0])
         rules = tuple(str(pair["rules"]).split("+"))
         return PairScore(
             float(total), match_probability(total), attributes, config.prior_weight,
@@ -127,7 +133,7 @@ def _labels(labels: pd.DataFrame, frame: pd.DataFrame) -> Labels:
 
 def _pairs_frame(config, frame, table, left, right, masks, levels, frequencies) -> pd.DataFrame:
     weights = pair_weights(config, levels, table, left, right, frequencies)
-    total = config.prior_weight + weights.sum(axis=1)
+    total = match_weights(config, weights)
     distinct_masks, mask_codes = np.unique(masks, return_inverse=True)
     rule_labels = ["+".join(rule_names(int(mask), config)) for mask in distinct_masks]
     columns = {

@@ -20,6 +20,7 @@ from linkage.pipeline import standardise_frame
 from linkage.scoring import (
     SCALAR_MAX_CANDIDATES,
     match_probability,
+    match_weights,
     pair_weights,
     score_many,
     score_pair,
@@ -174,7 +175,7 @@ def assert_scalar_equals_batch(config, records, left, right, frequencies=None):
                 assert got_weights == expected_weights[row].tolist(), (records[i], row)
                 got_levels = [names[k][expected_levels[row, k]] for k in range(len(names))]
                 assert [a.level for a in score.attributes] == got_levels
-                total = config.prior_weight + expected_weights[row].sum()
+                total = match_weights(config, expected_weights[row:row + 1])[0]
                 assert score.weight == float(total)
                 assert score.probability == match_probability(float(total))
     return expected_levels
