@@ -18,6 +18,12 @@ import pandas as pd
 # about the population (in a hub's first hundred records every name looks common), so the
 # comparison keeps its average weight. Both paths apply it, so they still agree.
 MIN_RECORDS = 1000
+# A value's frequency is shrunk towards the comparison's average (the exact level's u) as if
+# this many records with the average frequency had been seen besides the real ones: counts in
+# a hub of a few thousand records are noisy, and a record arriving early would otherwise score
+# differently from the same record in a batch run over the finished data. At a million
+# records the shrinkage is negligible.
+PRIOR_RECORDS = 2000.0
 
 
 class FrequencySource(Protocol):
@@ -25,6 +31,14 @@ class FrequencySource(Protocol):
 
     def frequency(self, attribute: str, value: str) -> float | None:
         """The fraction of records with this value among those with any, None if unknown."""
+
+    def total(self, attribute: str) -> float | None:
+        """How many records hold the attribute (None if unknown)."""
+
+
+def shrunk(frequency: np.ndarray, total: float, average: float) -> np.ndarray:
+    """Frequencies of ``total`` records shrunk towards ``average`` (see PRIOR_RECORDS)."""
+    return (frequency * total + PRIOR_RECORDS * average) / (total + PRIOR_RECORDS)
 
 
 class TermFrequencies:
@@ -65,6 +79,11 @@ class TermFrequencies:
             return None
         count = counts.get(value)
         return None if count is None else float(count) / self._totals[attribute]
+
+    def total(self, attribute: str) -> float | None:
+        """Records holding the attribute, None below MIN_RECORDS (as ``frequency``)."""
+        total = self._totals.get(attribute)
+        return total if total is not None and total >= MIN_RECORDS else None
 
     def frequencies(self, attribute: str, values: np.ndarray) -> np.ndarray:
         """``frequency`` of many values at once; NaN where unknown."""

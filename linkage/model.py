@@ -292,8 +292,8 @@ def _no_level_above_exact(config: MatchConfig, m: list[np.ndarray],
             raised = (m[k] / levels > ceiling) & (np.arange(len(levels)) != exact)
             if raised.any():
                 levels[raised] = m[k][raised] / ceiling
-                rest = ~raised
-                levels[rest] *= (1.0 - levels[raised].sum()) / levels[rest].sum()
+                # Rescaling all of u by one factor keeps every level's order against exact.
+                levels /= levels.sum()
         result.append(levels)
     return result
 
@@ -307,11 +307,13 @@ def _identifier_u(u: list[np.ndarray], strangers: dict[tuple[int, int], float],
     two different people share one so rarely that the agreeing pairs found that way are almost
     all the same person counted twice, which makes u thousands of times too large (an e-mail
     agreeing looked like 15 bits when it is worth 20 or more). Half a pair is added, as
-    elsewhere: a level no stranger reached is rare, not impossible.
+    elsewhere: a level no stranger reached is rare, not impossible. The estimate only ever
+    lowers u: the first one, matches included, bounds it from above (and keeps a data set too
+    small to count strangers in from making things up).
     """
     corrected = [x.copy() for x in u]
     for (k, level), count in strangers.items():
-        corrected[k][level] = (count + 0.5) / max(non_matches, 1.0)
+        corrected[k][level] = min(u[k][level], (count + 0.5) / max(non_matches, 1.0))
     for k in {k for k, _ in strangers}:
         fixed = [level for kk, level in strangers if kk == k]
         rest = np.ones(len(corrected[k]), bool)
@@ -404,6 +406,20 @@ def _estimate_m(config, patterns, pattern_masks, counts, m_start, u):
     m_final = [
         s / w if w > 0 else start for s, w, start in zip(sums, weights, m_start, strict=True)
     ]
+    unlearnt = [w == 0 for w in weights]
+    if any(unlearnt) and counts.sum() >= _MIN_SESSION_PAIRS:
+        # Every session left these out (each rule blocks on them, e.g. the birth date where
+        # no e-mail or phone rule has pairs): learn them over all candidate pairs, the others
+        # as learnt, rather than keep the configuration's starting values.
+        m_all, _, iterations = expectation_maximisation(
+            patterns, counts, m_final, u, active=unlearnt, prior=0.1,
+            iterations=settings.max_em_iterations, tolerance=settings.em_tolerance, config=config,
+            voting=voting)
+        m_final = [m_all[k] if unlearnt[k] else m for k, m in enumerate(m_final)]
+        sessions.append({"rule": "all candidate pairs", "pairs": int(counts.sum()),
+                         "iterations": iterations,
+                         "attributes": [c.attribute for c, u_ in
+                                        zip(config.comparisons, unlearnt, strict=True) if u_]})
     return m_final, sessions, strangers
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from linkage import scalar
 from linkage.comparisons import MISSING, RecordTable, comparison_matrix
 from linkage.config import EXACT_TEST, MISSING_LEVEL, Comparison, MatchConfig
-from linkage.frequencies import FrequencySource, TermFrequencies, frequencies_of
+from linkage.frequencies import FrequencySource, TermFrequencies, frequencies_of, shrunk
 
 Record = Mapping[str, str | None]
 
@@ -201,7 +201,8 @@ def _adjust_exact(
     left: np.ndarray,
     frequencies: FrequencySource,
 ) -> None:
-    """Replace u by the agreed value's frequency on the exact level (in place).
+    """Replace u by the agreed value's frequency on the exact level (in place), shrunk
+    towards the level's own u by ``linkage.frequencies.shrunk``.
 
     Both records hold the same value there, so the left one's is the agreed value.
     """
@@ -213,6 +214,10 @@ def _adjust_exact(
     per_value = frequencies_of(frequencies, comparison.attribute, column.values)
     found = per_value[column.codes[left[at]]]
     known = ~np.isnan(found)
+    total_of = getattr(frequencies, "total", None)  # a source may only know frequencies
+    total = total_of(comparison.attribute) if total_of is not None else None
+    if total is not None:
+        found = shrunk(found, total, comparison.levels[exact].u)
     floor = comparison.term_frequency.min_frequency
     m = comparison.levels[exact].m
     weights[at[known]] = np.log2(m / np.maximum(found[known], floor))
@@ -317,6 +322,9 @@ class _OneByOne:
         """``frequency`` of each value, NaN where unknown (as ``TermFrequencies.frequencies``)."""
         found = (self._source.frequency(attribute, value) for value in values)
         return np.fromiter((np.nan if f is None else f for f in found), np.float64, len(values))
+
+    def total(self, attribute: str) -> float | None:
+        return self._source.total(attribute)
 
 
 def _attribute_score(unadjusted: AttributeScore, weight: float) -> AttributeScore:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from hub.models import Decision, Entity, Event, Link, ReviewTask, SourceRecord, new_golden_id
 from hub.services.batch_match import BatchRun, chunks
 from hub.services.batch_plan import NewEntity
+from hub.services.bulk import bulk_insert
 from hub.services.errors import Conflict
 from hub.services.events import event_record
 from linkage.explain import explain_rows
@@ -91,7 +92,8 @@ def _relink(run: BatchRun, golden_of: dict[int, str], actor) -> list[Link]:
                   model_version=run.config.version,
                   created_by=actor if getattr(actor, "is_authenticated", False) else None)
              for record_id in moved]
-    return Link.objects.bulk_create(links, batch_size=2000)
+    bulk_insert(Link, links)
+    return links
 
 
 def _retire(run: BatchRun, golden_of_target) -> None:
@@ -129,8 +131,7 @@ def _open_review_tasks(run: BatchRun, golden_of: dict[int, str]) -> int:
                 explanation=explanation, model_version=run.config.version)
     open_pairs = set(ReviewTask.objects.filter(state=ReviewTask.State.OPEN).values_list(
         "source_record_id", "candidate_entity_id"))
-    ReviewTask.objects.bulk_create([t for k, t in tasks.items() if k not in open_pairs],
-                                   batch_size=2000)
+    bulk_insert(ReviewTask, [t for k, t in tasks.items() if k not in open_pairs])
     return len(tasks)
 
 
@@ -162,14 +163,14 @@ def batch_match_apply(run: BatchRun, *, actor=None) -> dict:
         state=ReviewTask.State.CANCELLED, resolved_at=timezone.now())
     tasks = _open_review_tasks(run, golden_of)
     actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
-    Event.objects.bulk_create(
+    bulk_insert(Event,
         [Event(kind="record.relinked", entity_id=link.entity_id,
                source_record_id=link.source_record_id, actor_id=actor_id,
                payload={"from": old, "score": link.score, "model": run.config.version})
          for link, (_r, old, _t) in zip(links, plan.moves, strict=True)]
         + [Event(kind="entity.merged", entity_id=old, actor_id=actor_id,
                  payload={"into": golden_of_target(target)})
-           for old, target in plan.retired.items()], batch_size=2000)
+           for old, target in plan.retired.items()])
     summary = {**plan.summary(), "review_tasks": tasks, "model": run.config.version}
     event_record(kind="match.completed", actor=actor, payload=summary)
     return summary

@@ -67,13 +67,19 @@ def frequency_keys(standardised: Mapping, config: MatchConfig) -> list[tuple[str
 
 
 class KnownFrequencies:
-    """The frequencies of the few values one record holds (a ``FrequencySource``)."""
+    """The frequencies of the few values one record holds, and the number of records holding
+    each attribute (a ``FrequencySource``)."""
 
-    def __init__(self, frequencies: Mapping[tuple[str, str], float]) -> None:
+    def __init__(self, frequencies: Mapping[tuple[str, str], float],
+                 totals: Mapping[str, float] | None = None) -> None:
         self._frequencies = dict(frequencies)
+        self._totals = dict(totals or {})
 
     def frequency(self, attribute: str, value: str) -> float | None:
         return self._frequencies.get((attribute, value))
+
+    def total(self, attribute: str) -> float | None:
+        return self._totals.get(attribute)
 
 
 def _count(key_hashes: list[int], limit: int | None) -> dict[int, int]:
@@ -138,9 +144,10 @@ def record_frequencies(standardised: Mapping, config: MatchConfig) -> KnownFrequ
         return KnownFrequencies({})
     totals = _cached_totals(list(totals_of.values()))
     counts = _value_counts(list(values), cached=min(totals.values()) >= CACHE_FROM_RECORDS)
-    frequencies = {}
+    frequencies, known_totals = {}, {}
     for hashed, (attribute, value) in values.items():
         total = totals[totals_of[attribute]]
         if counts.get(hashed) and total >= MIN_RECORDS:
             frequencies[(attribute, value)] = min(counts[hashed], total) / total
-    return KnownFrequencies(frequencies)
+            known_totals[attribute] = float(total)
+    return KnownFrequencies(frequencies, known_totals)

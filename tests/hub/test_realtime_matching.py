@@ -67,8 +67,8 @@ def test_record_matching_two_entities_a_steward_kept_apart_opens_review_tasks_in
 
 
 def test_score_between_thresholds_opens_one_uncertain_task(sources):
-    first = upsert("crm", "C1", **NAMES, postcode="10115")
-    second = upsert("billing", "B1", **NAMES, postcode="10115")
+    first = upsert("crm", "C1", **NAMES, locality="Berlin")
+    second = upsert("billing", "B1", **NAMES, locality="Berlin")
     assert second.outcome == "review"
     assert second.golden_id != first.golden_id
     task = ReviewTask.objects.get(state="open")
@@ -77,15 +77,15 @@ def test_score_between_thresholds_opens_one_uncertain_task(sources):
 
 
 def test_thresholds_come_from_settings(sources):
-    upsert("crm", "C1", **NAMES, postcode="10115")
-    with override_settings(MATCH_AUTO_LINK_THRESHOLD=4.0):
-        second = upsert("billing", "B1", **NAMES, postcode="10115")
+    upsert("crm", "C1", **NAMES, locality="Berlin")
+    with override_settings(MATCH_AUTO_LINK_THRESHOLD=3.5, MATCH_REVIEW_THRESHOLD=2.0):
+        second = upsert("billing", "B1", **NAMES, locality="Berlin")
     assert second.outcome == "linked"
 
 
 def test_update_of_a_record_in_review_replaces_its_open_tasks(sources):
-    upsert("crm", "C1", **NAMES, postcode="10115")
-    upsert("billing", "B1", **NAMES, postcode="10115")
+    upsert("crm", "C1", **NAMES, locality="Berlin")
+    upsert("billing", "B1", **NAMES, locality="Berlin")
     assert ReviewTask.objects.filter(state="open").count() == 1
     upsert("billing", "B1", given_name="Zelda", family_name="Quist", postcode="99999")
     assert ReviewTask.objects.filter(state="open").count() == 0

@@ -9,7 +9,7 @@ import pytest
 
 from linkage.comparisons import RecordTable
 from linkage.config import MatchConfig, load_config
-from linkage.frequencies import TermFrequencies
+from linkage.frequencies import PRIOR_RECORDS, TermFrequencies
 from linkage.model import compress, estimate_u, expectation_maximisation
 from linkage.pipeline import link_frame, standardise_frame
 from linkage.scoring import score_pair
@@ -118,8 +118,24 @@ def test_term_frequency_adjustment_makes_rare_agreement_weigh_more(config):
 
     assert weight["rare"] > plain > weight["common"]
     assert frequencies.frequency("family_name", "smith") == pytest.approx(0.9)
-    m = config.comparison("family_name").levels[0].m
-    assert weight["common"] == pytest.approx(np.log2(m / 0.9))
+    exact = config.comparison("family_name").levels[0]
+    # 1,000 records: the frequency is shrunk towards the average as by 5,000 more records.
+    shrunk = (0.9 * 1000 + PRIOR_RECORDS * exact.u) / (1000 + PRIOR_RECORDS)
+    assert weight["common"] == pytest.approx(np.log2(exact.m / shrunk))
+
+
+def test_shrinkage_fades_as_the_records_grow(config):
+    exact = config.comparison("family_name").levels[0]
+    gaps = []
+    for scale in (1, 1000):
+        frequencies = TermFrequencies.from_counts(
+            {"family_name": {"smith": 9 * scale, "other": 991 * scale}})
+        weight = next(a.weight for a in score_pair({"family_name": "smith"},
+                                                   {"family_name": "smith"}, config,
+                                                   frequencies).attributes
+                      if a.attribute == "family_name")
+        gaps.append(abs(weight - np.log2(exact.m / 0.009)))
+    assert gaps[1] < 0.01 < gaps[0]
 
 
 def test_too_few_records_give_no_frequencies_and_keep_the_average_weight(config):
@@ -147,10 +163,20 @@ def test_a_frequency_source_needs_only_a_frequency_method(config):
         def frequency(self, attribute, value):
             return {"smith": 0.5}.get(value) if attribute == "family_name" else None
 
+    class WithTotals(FromDatabase):
+        def total(self, attribute):
+            return 1200.0 if attribute == "family_name" else None
+
     counted = TermFrequencies.from_counts({"family_name": {"smith": 600, "jones": 600}})
     record = {"family_name": "smith"}
+    exact = config.comparison("family_name").levels[0]
 
-    assert score_pair(record, record, config, FromDatabase()) == score_pair(
+    plain = score_pair(record, record, config, FromDatabase())
+    assert next(a.weight for a in plain.attributes if a.attribute == "family_name") == \
+        pytest.approx(np.log2(exact.m / 0.5))
+    # Knowing how many records hold a name lets the source's frequency be shrunk as counted
+    # ones are.
+    assert score_pair(record, record, config, WithTotals()) == score_pair(
         record, record, config, counted
     )
 

@@ -318,12 +318,11 @@ def test_twins_stay_below_auto_link(config):
     assert score_pair(twin, other_twin, config).weight < config.auto_link_threshold
 
 
-@pytest.mark.parametrize("child_birth_date", ["2015-09-30", None])
-def test_parent_and_child_with_the_same_name_and_address_stay_below_auto_link(
-    config, child_birth_date
-):
+def test_parent_and_child_with_the_same_name_and_address_stay_below_auto_link(config):
+    # Without the child's birth date the pair looks like one person twice; what keeps them
+    # apart then is the conflict with the parent's dated records (linkage.cluster).
     parent = pick(OLIVIA, "given_name", "family_name", "birth_date", *HOUSEHOLD)
-    child = {**parent, "birth_date": child_birth_date}
+    child = {**parent, "birth_date": "2015-09-30"}
 
     assert score_pair(parent, child, config).weight < config.auto_link_threshold
 
