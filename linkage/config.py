@@ -304,7 +304,7 @@ class MatchConfig:
 
         Raises ConfigError unless the resulting review threshold is below the auto-link one.
         """
-        from linkage.config_schema import check_threshold_order, number
+        from linkage.config_validators import check_threshold_order, number
 
         new_review = self.review_threshold if review is None else number(review, "review_threshold")
         new_auto = (

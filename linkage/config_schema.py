@@ -6,19 +6,15 @@ file (or a training run that produced it) learns exactly what is wrong and where
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from linkage.attributes import CANONICAL_ATTRIBUTES
 from linkage.config import (
     CAP_MODES,
-    COUNTED_TRANSFORMS,
     ELSE_TEST,
     EXACT_TEST,
     METHOD_TESTS,
     MISSING_LEVEL,
     PHONETIC_ALGORITHMS,
-    PLAIN_TRANSFORMS,
     RULE_KINDS,
     BlockingRule,
     Comparison,
@@ -28,6 +24,18 @@ from linkage.config import (
     TermFrequencySettings,
     TrainingSettings,
     WeightCap,
+)
+from linkage.config_validators import (
+    boolean,
+    check_attribute,
+    check_threshold_order,
+    check_transform,
+    description,
+    expect_keys,
+    integer,
+    number,
+    probability,
+    text,
 )
 
 _REQUIRED = tuple(
@@ -189,7 +197,7 @@ def _blocking_rules(value: Any) -> tuple[BlockingRule, ...]:
                 raise ConfigError(
                     f"{path}.transforms.{attribute}", "attribute is not in this rule's attributes"
                 )
-            _transform(transform, f"{path}.transforms.{attribute}")
+            check_transform(transform, f"{path}.transforms.{attribute}")
         kind = item.get("kind", "exact")
         if kind not in RULE_KINDS:
             raise ConfigError(
@@ -200,7 +208,7 @@ def _blocking_rules(value: Any) -> tuple[BlockingRule, ...]:
             if (key in item) != sorted_kind:
                 reason = "required" if sorted_kind else "only for sorted_neighbourhood rules"
                 raise ConfigError(f"{path}.{key}", reason)
-        unordered = _boolean(item.get("unordered", False), f"{path}.unordered")
+        unordered = boolean(item.get("unordered", False), f"{path}.unordered")
         if unordered and (sorted_kind or len(attributes) < 2):
             raise ConfigError(f"{path}.unordered",
                               "only for exact rules with at least two attributes")
@@ -212,7 +220,7 @@ def _blocking_rules(value: Any) -> tuple[BlockingRule, ...]:
                 kind=kind,
                 window=integer(item["window"], f"{path}.window", minimum=2) if sorted_kind else 0,
                 prefix=integer(item["prefix"], f"{path}.prefix", minimum=1) if sorted_kind else 0,
-                train=_boolean(item.get("train", True), f"{path}.train"),
+                train=boolean(item.get("train", True), f"{path}.train"),
                 unordered=unordered,
                 description=description(item, f"{path}.description"),
             )
@@ -315,7 +323,7 @@ def _levels(value: Any, method: str, path: str, attribute: str) -> tuple[Level, 
                 m=probability(item["m"], f"{item_path}.m"),
                 u=probability(item["u"], f"{item_path}.u"),
                 test=test,
-                neutral=_boolean(item.get("neutral", False), f"{item_path}.neutral"),
+                neutral=boolean(item.get("neutral", False), f"{item_path}.neutral"),
                 description=description(item, f"{item_path}.description"),
                 **params,
             )
@@ -364,94 +372,3 @@ def _level_param(
             raise ConfigError(param_path, f"level unreachable after the previous {param} {before}")
     previous[test] = amount
     return {param: amount}
-
-
-# --- small validators, shared with linkage.config ---------------------------------------------
-
-
-def expect_keys(item: Any, path: str, *, required: tuple[str, ...], optional: tuple[str, ...]):
-    """Raise unless ``item`` is an object with all ``required`` and no unknown keys."""
-    if not isinstance(item, dict):
-        raise ConfigError(path, "must be an object")
-    for key in item:
-        if key not in required and key not in optional:
-            raise ConfigError(_join(path, key), "unknown key")
-    for key in required:
-        if key not in item:
-            raise ConfigError(_join(path, key), "required")
-
-
-def _join(path: str, key: str) -> str:
-    return key if path == "(root)" else f"{path}.{key}"
-
-
-def text(value: Any, path: str) -> str:
-    """A non-empty string."""
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(path, "must be a non-empty string")
-    return value
-
-
-def description(item: dict, path: str) -> str:
-    """The optional free-text description of an item."""
-    value = item.get("description", "")
-    if not isinstance(value, str):
-        raise ConfigError(path, "must be a string")
-    return value
-
-
-def number(value: Any, path: str) -> float:
-    """A finite number (bool excluded: "true" as a weight is a typo, not 1)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ConfigError(path, "must be a finite number")
-    return float(value)
-
-
-def _boolean(value: Any, path: str) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(path, "must be true or false")
-    return value
-
-
-def integer(value: Any, path: str, minimum: int) -> int:
-    """An integer of at least ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(path, f"must be an integer >= {minimum}")
-    return value
-
-
-def probability(value: Any, path: str) -> float:
-    """A probability in (0, 1]: 0 would make log2(m/u) infinite and let one field decide."""
-    result = number(value, path)
-    if not 0.0 < result <= 1.0:
-        raise ConfigError(path, "must be between 0 and 1 (0 excluded)")
-    return result
-
-
-def check_attribute(value: Any, path: str) -> None:
-    """Raise unless ``value`` is a canonical attribute."""
-    if value not in CANONICAL_ATTRIBUTES:
-        raise ConfigError(path, f"unknown attribute {value!r}")
-
-
-def _transform(value: Any, path: str) -> None:
-    if isinstance(value, str) and value in PLAIN_TRANSFORMS:
-        return
-    if isinstance(value, str) and ":" in value:
-        kind, _, count = value.partition(":")
-        if kind in COUNTED_TRANSFORMS and count.isdigit() and int(count) >= 1:
-            return
-    raise ConfigError(
-        path,
-        f"unknown transform {value!r}; expected one of {sorted(PLAIN_TRANSFORMS)} "
-        "or first:N / last:N",
-    )
-
-
-def check_threshold_order(review: float, auto_link: float) -> None:
-    """Raise unless the review threshold is below the auto-link threshold."""
-    if not review < auto_link:
-        raise ConfigError(
-            "auto_link_threshold",
-            f"must be greater than review_threshold ({auto_link:g} <= {review:g})",
-        )

@@ -13,10 +13,16 @@ Estimation, in the order ``train`` runs it:
    candidate pairs with u fixed. One EM session per exact blocking rule, leaving out the
    attributes of the rule (all its pairs agree on them by construction, which says nothing
    about m); each attribute's m is the average over the sessions that estimated it.
-3. Steward decisions, when there are enough of both kinds, pull m towards the level
-   distribution of the pairs stewards called the same person.
-4. The prior: the expected number of matches among the candidates (EM on the mixture weight
-   alone, with m and u fixed) over all possible pairs.
+   Attributes no session estimates (each rule blocks on them) are learnt over all pairs.
+3. Identifiers: u of the levels only pairs sharing a key reach (an e-mail, a phone) from the
+   different people EM finds among those pairs, then m once more
+   (``linkage.model_corrections``).
+4. Steward decisions, when there are enough of both kinds, pull m towards the level
+   distribution of the pairs stewards called the same person; no looser level may then
+   outweigh the exact one.
+5. The prior: the expected number of matches among the candidates (EM on the mixture weight
+   alone, with m and u fixed) over all possible pairs; household caps the data give no
+   evidence for are dropped.
 """
 
 from __future__ import annotations
@@ -29,11 +35,19 @@ import numpy as np
 
 from linkage.comparisons import RecordTable, comparison_matrix
 from linkage.config import EXACT_TEST, Comparison, MatchConfig
-from linkage.scoring import apply_weight_caps
+from linkage.em import FLOOR as _FLOOR
+from linkage.em import compress, expectation_maximisation, pattern_bits
+from linkage.model_corrections import (
+    household_evidence,
+    identifier_u,
+    no_level_above_exact,
+    strangers_of_rule,
+)
+
+__all__ = ["Labels", "MatchModel", "compress", "estimate_u", "expectation_maximisation",
+           "household_evidence", "pattern_bits", "train"]
 
 MatchModel = MatchConfig
-# m and u are never exactly 0: one level would then veto or force a link on its own.
-_FLOOR = 1e-7
 # Sessions with fewer candidate pairs say too little about m to be averaged in.
 _MIN_SESSION_PAIRS = 50
 
@@ -88,122 +102,6 @@ def _u_from_counts(comparison: Comparison, counts: np.ndarray, table: RecordTabl
     return u / u.sum()
 
 
-def expectation_maximisation(
-    patterns: np.ndarray,
-    counts: np.ndarray,
-    m: list[np.ndarray],
-    u: list[np.ndarray],
-    *,
-    active: list[bool],
-    prior: float,
-    iterations: int,
-    tolerance: float,
-    estimate_m: bool = True,
-    config: MatchConfig | None = None,
-    voting: list[bool] | None = None,
-) -> tuple[list[np.ndarray], float, int]:
-    """EM for m (u fixed) over distinct comparison patterns with their counts.
-
-    ``patterns`` is (Q, K) int8 level indexes (-1 missing); only ``active`` comparisons take
-    part. Returns the new m per comparison, the estimated share of matches and the number of
-    iterations run. With ``estimate_m`` False only the share of matches is estimated. Given a
-    ``config``, its weight caps apply in the E-step as they do in scoring: a household agreeing
-    must not pass for a match while m is learnt either.
-    """
-    m = [np.array(x, dtype=float) for x in m]
-    voting = active if voting is None else [a and v for a, v in zip(active, voting, strict=True)]
-    counts = counts.astype(float)
-    share = prior
-    done = 0
-    for iteration in range(1, iterations + 1):
-        done = iteration
-        bits = pattern_bits(patterns, m, u, voting, config)
-        posterior = _posterior(bits, share)
-        weighted = counts * posterior
-        new_share = float(np.clip(weighted.sum() / counts.sum(), 1e-9, 1 - 1e-9))
-        change = abs(new_share - share)
-        share = new_share
-        if estimate_m:
-            for k, use in enumerate(active):
-                if not use:
-                    continue
-                updated = _level_shares(patterns[:, k], weighted, len(m[k]))
-                if updated is None:
-                    continue
-                change = max(change, float(np.abs(updated - m[k]).max()))
-                m[k] = updated
-        if change < tolerance:
-            break
-    return m, share, done
-
-
-def pattern_bits(patterns, m, u, voting, config=None) -> np.ndarray:
-    """Per-comparison weights (Q, K) of patterns, as ``linkage.scoring`` weighs them (without
-    term frequencies); comparisons that do not vote weigh 0."""
-    bits = np.zeros(patterns.shape, dtype=float)
-    for k, use in enumerate(voting):
-        if use:
-            observed = patterns[:, k]
-            present = observed >= 0
-            level_bits = np.log2(m[k]) - np.log2(u[k])
-            if config is not None:  # neutral levels weigh nothing, as in scoring
-                neutral = [level.neutral for level in config.comparisons[k].levels]
-                level_bits = np.where(neutral, 0.0, level_bits)
-            bits[present, k] = level_bits[observed[present]]
-    if config is not None:
-        apply_weight_caps(bits, config)
-    return bits
-
-
-def _posterior(bits: np.ndarray, share: float) -> np.ndarray:
-    log_factor = bits.sum(axis=1) * np.log(2.0)
-    log_odds = np.clip(log_factor + np.log(share / (1.0 - share)), -700, 700)
-    return 1.0 / (1.0 + np.exp(-log_odds))
-
-
-def _level_shares(observed: np.ndarray, weights: np.ndarray, size: int,
-                  pseudo: np.ndarray | None = None) -> np.ndarray | None:
-    """The weighted distribution of pairs over the levels of one comparison (None if empty).
-
-    Half a pair per level (or ``pseudo`` counts) is added: a level no pair reached so far is
-    rare, not impossible, and must not veto or force a link on its own.
-    """
-    present = observed >= 0
-    totals = np.bincount(observed[present], weights=weights[present], minlength=size)
-    if totals.sum() <= 0:
-        return None
-    totals = totals + (0.5 if pseudo is None else pseudo)
-    updated = np.maximum(totals / totals.sum(), _FLOOR)
-    return updated / updated.sum()
-
-
-def compress(levels: np.ndarray, extra: np.ndarray | None = None):
-    """Distinct rows of a level matrix (with an optional int64 column), and their counts.
-
-    Rows are packed into one int64 each (mixed radix), as sorting numbers is far faster than
-    sorting rows; a million pairs shrink to a few thousand patterns, which is what EM runs on.
-    """
-    sizes = [int(levels[:, k].max(initial=-1)) + 2 for k in range(levels.shape[1])]
-    extra_size = int(extra.max(initial=0)) + 1 if extra is not None else 1
-    radix = np.cumprod([1, *sizes], dtype=object)
-    if int(radix[-1]) * extra_size >= 2**62:
-        rows = levels if extra is None else np.column_stack([levels.astype(np.int64), extra])
-        distinct, counts = np.unique(rows, axis=0, return_counts=True)
-        tail = distinct[:, -1] if extra is not None else None
-        return distinct[:, : levels.shape[1]].astype(np.int8), tail, counts
-    packed = np.zeros(len(levels), dtype=np.int64)
-    for k in range(levels.shape[1]):
-        packed += (levels[:, k].astype(np.int64) + 1) * int(radix[k])
-    if extra is not None:
-        packed += extra.astype(np.int64) * int(radix[-1])
-    distinct, counts = np.unique(packed, return_counts=True)
-    patterns = np.empty((len(distinct), levels.shape[1]), dtype=np.int8)
-    for k in range(levels.shape[1]):
-        patterns[:, k] = (distinct // int(radix[k])) % sizes[k] - 1
-    tail = distinct // int(radix[-1]) if extra is not None else None
-    return patterns, tail, counts
-
-
 def train(
     config: MatchConfig,
     table: RecordTable,
@@ -230,10 +128,10 @@ def train(
     if strangers:
         # Identifiers: u again from the pairs of different people who share the value, now
         # that EM has told matches apart; then m once more with the corrected u.
-        u = _identifier_u(u, strangers, all_pairs - share * counts.sum())
+        u = identifier_u(u, strangers, all_pairs - share * counts.sum())
         m_final, sessions, _ = _estimate_m(config, patterns, pattern_masks, counts, m_final, u)
     labelled = _refine_with_labels(config, table, m_final, labels)
-    u = _no_level_above_exact(config, m_final, u)
+    u = no_level_above_exact(config, m_final, u)
     share = _match_share(config, patterns, counts, m_final, u)
     expected_matches = share * counts.sum()
     match_rate = float(np.clip(expected_matches / max(all_pairs, 1.0), 1e-12, 0.5))
@@ -275,93 +173,6 @@ def _match_share(config, patterns, counts, m, u) -> float:
     return share
 
 
-def _no_level_above_exact(config: MatchConfig, m: list[np.ndarray],
-                          u: list[np.ndarray]) -> list[np.ndarray]:
-    """Raise u where a looser level would outweigh the exact one.
-
-    Agreeing exactly is the strongest evidence a comparison has; a level that is rarer among
-    random pairs (names swapped, a mailbox with Gmail dots) must not weigh more, or a swapped
-    name would count twice what the same name in place counts.
-    """
-    result = []
-    for k, comparison in enumerate(config.comparisons):
-        exact = comparison.level_index(EXACT_TEST)
-        levels = u[k].copy()
-        if exact is not None:
-            ceiling = m[k][exact] / levels[exact]
-            raised = (m[k] / levels > ceiling) & (np.arange(len(levels)) != exact)
-            if raised.any():
-                levels[raised] = m[k][raised] / ceiling
-                # Rescaling all of u by one factor keeps every level's order against exact.
-                levels /= levels.sum()
-        result.append(levels)
-    return result
-
-
-def _identifier_u(u: list[np.ndarray], strangers: dict[tuple[int, int], float],
-                  non_matches: float) -> list[np.ndarray]:
-    """u of the levels that only pairs sharing a blocking key reach, from EM's count of the
-    *different* people among those pairs (``strangers``: (comparison, level) -> pairs).
-
-    Random pairs and value counts cannot measure u for an e-mail address or a phone number:
-    two different people share one so rarely that the agreeing pairs found that way are almost
-    all the same person counted twice, which makes u thousands of times too large (an e-mail
-    agreeing looked like 15 bits when it is worth 20 or more). Half a pair is added, as
-    elsewhere: a level no stranger reached is rare, not impossible. The estimate only ever
-    lowers u: the first one, matches included, bounds it from above (and keeps a data set too
-    small to count strangers in from making things up).
-    """
-    corrected = [x.copy() for x in u]
-    for (k, level), count in strangers.items():
-        corrected[k][level] = min(u[k][level], (count + 0.5) / max(non_matches, 1.0))
-    for k in {k for k, _ in strangers}:
-        fixed = [level for kk, level in strangers if kk == k]
-        rest = np.ones(len(corrected[k]), bool)
-        rest[fixed] = False
-        free = 1.0 - corrected[k][fixed].sum()
-        corrected[k][rest] *= free / corrected[k][rest].sum()
-        corrected[k] = np.maximum(corrected[k], _FLOOR * 1e-3)
-        corrected[k] /= corrected[k].sum()
-    return corrected
-
-
-def household_evidence(config: MatchConfig, levels: np.ndarray) -> dict[str, dict]:
-    """Whether the data holds multi-person households, per weight cap with person attributes.
-
-    A household cap exists because twins, spouses and parent and child share an address but
-    are different people. Whether that happens in *this* data can be measured without labels:
-    among candidate pairs agreeing exactly on at least two of the cap's attributes (one
-    address), count those where every person attribute is present and falls on its catch-all
-    "else" level (a different given name and a different birth date: clearly two people).
-    Data entry errors alone make that rare (about 1% of such pairs in FEBRL, a register of
-    individuals); households make it common (5% in the synthetic customers). Below
-    ``training.household_share_min`` the cap is dropped, so that an address counts as the
-    independent evidence it is in such data.
-    """
-    position = {c.attribute: k for k, c in enumerate(config.comparisons)}
-    evidence = {}
-    for cap in config.weight_caps:
-        if not cap.person_attributes or not all(
-            a in position for a in (*cap.attributes, *cap.person_attributes)
-        ):
-            continue
-        agreeing = sum((levels[:, position[a]] == 0).astype(np.int32) for a in cap.attributes)
-        # One address agrees in at least two of its fields; a phone or mailbox in one.
-        same_address = agreeing >= min(2, len(cap.attributes) - 1)
-        different = same_address.copy()
-        for attribute in cap.person_attributes:
-            comparison = config.comparisons[position[attribute]]
-            different &= levels[:, position[attribute]] == len(comparison.levels) - 1
-        pairs, people = int(same_address.sum()), int(different.sum())
-        share = people / pairs if pairs else 0.0
-        evidence[cap.name] = {
-            "address_pairs": pairs, "different_people": people, "share": round(share, 4),
-            "kept": share >= (config.training.household_share_min if cap.min_share is None
-                              else cap.min_share),
-        }
-    return evidence
-
-
 def _estimate_m(config, patterns, pattern_masks, counts, m_start, u):
     """m by one EM session per exact blocking rule, averaged weighted by the matches found.
 
@@ -393,7 +204,7 @@ def _estimate_m(config, patterns, pattern_masks, counts, m_start, u):
             iterations=settings.max_em_iterations, tolerance=settings.em_tolerance, config=config,
             voting=voting,
         )
-        strangers.update(_strangers_of_rule(
+        strangers.update(strangers_of_rule(
             config, index, rule, patterns, pattern_masks, counts, found, m, u, share, active,
             voting))
         matches = share * counts[found].sum()
@@ -421,33 +232,6 @@ def _estimate_m(config, patterns, pattern_masks, counts, m_start, u):
                          "attributes": [c.attribute for c, u_ in
                                         zip(config.comparisons, unlearnt, strict=True) if u_]})
     return m_final, sessions, strangers
-
-
-def _strangers_of_rule(config, index, rule, patterns, pattern_masks, counts, found, m, u,
-                       share, active, voting) -> dict[tuple[int, int], float]:
-    """Expected pairs of different people per covered level of a one-attribute rule.
-
-    A level is covered when every candidate pair on it was found by the rule (an exact e-mail
-    shares the e-mail key): then the rule's pairs are all the pairs on that level, and EM,
-    which judged them without that attribute, says how many are different people.
-    """
-    if len(rule.attributes) != 1:
-        return {}
-    k = next((k for k, c in enumerate(config.comparisons)
-              if c.attribute == rule.attributes[0]), None)
-    if k is None:
-        return {}
-    in_rule = (pattern_masks >> index) & 1 == 1
-    bits = pattern_bits(patterns[found], m, u,
-                        [a and v for a, v in zip(active, voting, strict=True)], config)
-    strangers_per_pattern = counts[found] * (1.0 - _posterior(bits, share))
-    result = {}
-    for level in range(len(config.comparisons[k].levels) - 1):  # never the catch-all
-        on_level = patterns[:, k] == level
-        if counts[on_level].sum() < _MIN_SESSION_PAIRS or not in_rule[on_level].all():
-            continue
-        result[(k, level)] = float(strangers_per_pattern[patterns[found][:, k] == level].sum())
-    return result
 
 
 def _refine_with_labels(

@@ -14,17 +14,15 @@ each candidate, with ``MISSING`` where a value is absent on either side.
 
 from __future__ import annotations
 
-import math
-import struct
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 
-import numpy as np
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
 from linkage import features
 from linkage.comparisons import SWAPPED_SIMILARITY
 from linkage.config import ELSE_TEST, EXACT_TEST, Comparison, Level, MatchConfig
+from linkage.float32 import float32_boundary
 
 MISSING = -1  # as linkage.comparisons.MISSING: the attribute is absent on either side
 
@@ -75,42 +73,6 @@ def _one_byte(difference: int) -> bool:
     return difference >> lowest < 256
 
 
-def _float32_boundary(threshold: float) -> float:
-    """The smallest double s with float32(s) >= threshold, for a similarity in [0, 1].
-
-    ``cpdist`` returns Jaro–Winkler similarities as float32 and the batch path compares that
-    rounded value with the threshold. Rounding is monotonic, so comparing the unrounded double
-    with this boundary gives the very same answer without rounding every similarity.
-    """
-    if _rounded(0.0) >= threshold:
-        return -math.inf
-    if _rounded(1.0) < threshold:
-        return math.inf
-    # Positive doubles sort like their bit patterns: bisect on those.
-    low, high = _bits(0.0), _bits(1.0)
-    while high - low > 1:
-        middle = (low + high) // 2
-        if _rounded(_double(middle)) >= threshold:
-            high = middle
-        else:
-            low = middle
-    return _double(high)
-
-
-def _rounded(value: float) -> float:
-    # Back to a Python float: numpy would compare a float32 with the threshold in float32
-    # (NEP 50), while the batch path compares in float64.
-    return float(np.float32(value))
-
-
-def _bits(value: float) -> int:
-    return struct.unpack("<Q", struct.pack("<d", value))[0]
-
-
-def _double(bits: int) -> float:
-    return struct.unpack("<d", struct.pack("<Q", bits))[0]
-
-
 # --- level tests: (comparison, level) -> Binder ----------------------------------------------
 
 
@@ -124,7 +86,7 @@ def _strings(comparison: Comparison) -> Callable[[str], str]:
 
 
 def _jaro_winkler(comparison: Comparison, level: Level) -> Binder:
-    boundary = _float32_boundary(level.threshold)
+    boundary = float32_boundary(level.threshold)
     strings = _strings(comparison)
     similarity = JaroWinkler.normalized_similarity
 
@@ -225,7 +187,7 @@ def _swapped(comparison: Comparison, level: Level) -> Binder:
 
 def _swapped_similar(comparison: Comparison, level: Level) -> Binder:
     other = level.other
-    boundary = _float32_boundary(SWAPPED_SIMILARITY)
+    boundary = float32_boundary(SWAPPED_SIMILARITY)
     similarity = JaroWinkler.normalized_similarity
 
     def bind(a, ra):

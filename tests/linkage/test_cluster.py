@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import linkage.cluster
+import linkage.cluster_forest
 from linkage.cluster import ClusterResult, ClusterSettings, RefusedLink, cluster_pairs
 
 SETTINGS = ClusterSettings(auto_link_threshold=10, max_cluster_size=50, weak_link_margin=4,
@@ -310,7 +311,7 @@ def reference_cluster(record_ids, pairs, settings, must_link=(), cannot_link=())
 def test_bulk_merging_gives_exactly_the_one_link_at_a_time_result(monkeypatch, chunk):
     # cluster_pairs decides most links in bulk, chunk by chunk; small chunks make these small
     # graphs span many chunks, as large inputs do.
-    monkeypatch.setattr(linkage.cluster, "_MIN_CHUNK", chunk)
+    monkeypatch.setattr(linkage.cluster_forest, "_MIN_CHUNK", chunk)
     for seed in range(120):
         ids, pairs, settings, must, cannot = random_instance(seed)
         try:
