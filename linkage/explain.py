@@ -11,7 +11,7 @@ import numpy as np
 
 from linkage.config import MISSING_LEVEL
 from linkage.pipeline import LEVEL_PREFIX, BatchResult
-from linkage.scoring import match_probability, pair_weights
+from linkage.scoring import match_probability, match_weights, pair_weights
 
 
 def explain_rows(result: BatchResult, rows: np.ndarray) -> list[dict]:
@@ -25,7 +25,7 @@ def explain_rows(result: BatchResult, rows: np.ndarray) -> list[dict]:
     left = pairs.attrs["left_position"][rows]
     right = pairs.attrs["right_position"][rows]
     weights = pair_weights(config, levels, result.table, left, right, result.frequencies)
-    totals = config.prior_weight + weights.sum(axis=1)
+    totals = match_weights(config, weights)
     # Pick the rows first: converting the whole column would cost seconds on millions of pairs.
     rules = [str(rule) for rule in pairs["rules"].to_numpy()[rows].tolist()]
     names = [[level.name for level in c.levels] + [MISSING_LEVEL] for c in config.comparisons]

@@ -10,7 +10,7 @@ from tests.benchmarks.bench_workbench import DEMO_TOKENS, run_benchmark
 def test_workbench_benchmark_times_every_page_over_the_synced_demo_sources(db, tmp_path):
     variables = (*DEMO_TOKENS, "DEMO_BILLING_DATABASE_URL")
     before = {name: os.environ.get(name) for name in variables}
-    figures = run_benchmark(people=80, tasks=2, repeats=2, folder=tmp_path)
+    figures = run_benchmark(people=150, tasks=2, repeats=2, folder=tmp_path)
     assert set(figures["records_by_source"]) == {"crm", "billing", "support", "webshop"}
     assert figures["records"] == sum(figures["records_by_source"].values()) > 40
     assert figures["open_tasks"] > 0
