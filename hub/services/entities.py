@@ -40,14 +40,21 @@ def link_end(record: SourceRecord) -> None:
 
 def link_start(*, record: SourceRecord, entity: Entity, origin: str, outcome: str,
                score: float | None, explanation: dict, model_version: str, actor=None) -> Link:
-    """Make ``entity`` the record's entity with a new current link."""
-    link_end(record)
+    """Make ``entity`` the record's entity with a new current link.
+
+    The new link is also left on the record as ``current_link``, so the caller can report it
+    without reading it back. A record inserted in this transaction (``record.is_new``) has no
+    link to end.
+    """
+    if not getattr(record, "is_new", False):
+        link_end(record)
     record.entity = entity
     record.state = SourceRecord.State.ACTIVE
-    return Link.objects.create(
+    record.current_link = Link.objects.create(
         source_record=record, entity=entity, origin=origin, outcome=outcome, score=score,
         explanation=explanation, model_version=model_version,
         created_by=actor if getattr(actor, "is_authenticated", False) else None)
+    return record.current_link
 
 
 def entity_has_other_records(entity: Entity, record: SourceRecord) -> bool:

@@ -144,8 +144,7 @@ def apply_decision(*, record: SourceRecord, decision: MatchDecision, was_active:
                                        [c.entity_id for c in decision.merge])
         if target is not None:
             payload = _join(record, target, current, decision, config, actor)
-            if decision.review:
-                payload["review_task_ids"] = _open_tasks(record, decision, config)
+            payload["review_task_ids"] = _open_tasks(record, decision, config)
             return payload
         # The candidate entity vanished (retired or erased) under us: nothing to join.
         decision = MatchDecision("new_entity")

@@ -8,7 +8,7 @@ import functools
 
 from django.conf import settings
 from django.core.signals import setting_changed
-from django.db import transaction
+from django.db import connection, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -29,17 +29,34 @@ def _stored_config(version: str) -> MatchConfig:
     return parse_config(MatchModel.objects.get(version=version).document)
 
 
+# The configuration with the settings' thresholds, per base configuration: real-time matching
+# caches its compiled comparisons per configuration object, so the same object must come back
+# on every call, not an equal copy.
+_OVERRIDDEN: dict[tuple, tuple[MatchConfig, MatchConfig]] = {}
+
+
 def _with_overrides(config: MatchConfig) -> MatchConfig:
-    return config.with_thresholds(review=settings.MATCH_REVIEW_THRESHOLD,
-                                  auto_link=settings.MATCH_AUTO_LINK_THRESHOLD)
+    review, auto_link = settings.MATCH_REVIEW_THRESHOLD, settings.MATCH_AUTO_LINK_THRESHOLD
+    key = (id(config), review, auto_link)
+    entry = _OVERRIDDEN.get(key)
+    if entry is None or entry[0] is not config:
+        if len(_OVERRIDDEN) > 32:
+            _OVERRIDDEN.clear()
+        entry = _OVERRIDDEN[key] = (config, config.with_thresholds(review=review,
+                                                                   auto_link=auto_link))
+    return entry[1]
 
 
 def active_match_config() -> MatchConfig:
     """The configuration to match with now (one indexed query to learn the active version, so
     a model activated by another process is picked up at once)."""
-    version = (MatchModel.objects.filter(is_active=True)
-               .values_list("version", flat=True).first())
-    return _with_overrides(_stored_config(version) if version else _file_config())
+    # A plain statement: this runs on every real-time upsert, where the ORM's own work
+    # costs more than the indexed lookup.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT version FROM {MatchModel._meta.db_table} WHERE is_active "
+                       "ORDER BY created_at DESC LIMIT 1")
+        row = cursor.fetchone()
+    return _with_overrides(_stored_config(row[0]) if row else _file_config())
 
 
 @transaction.atomic
@@ -78,3 +95,4 @@ def _forget_config(*, setting, **kwargs):
     # Tests change the configuration path with override_settings; the cache must follow.
     if setting.startswith("MATCH_"):
         _file_config.cache_clear()
+        _OVERRIDDEN.clear()

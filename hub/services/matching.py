@@ -83,27 +83,54 @@ def _candidate_record_ids(record_id: int | None, keys: list[tuple[str, int]],
                           config: MatchConfig) -> dict[int, set[str]]:
     """Records sharing a blocking key, with the rules that found each one.
 
-    One round trip: a UNION ALL of one index lookup per key, each cut at ``max_block_size + 1``
-    rows. A key shared by more than ``max_block_size`` records is too common to say anything
-    (a default postcode, a shared company phone) and forms no block.
+    One round trip: a UNION ALL of one index lookup per key, each cut at its limit + 1 rows.
+    A key shared by more records than its limit is too common to say anything (a default
+    postcode, a shared company phone) and forms no block; see ``_block_limit``.
     """
     rule_of = {hashed: rule for rule, hashed in keys if not is_frequency_rule(rule)}
     if not rule_of:
         return {}
-    limit = config.max_block_size
+    limits = {hashed: _block_limit(rule, config) for hashed, rule in rule_of.items()}
     table = BlockingKey._meta.db_table
     lookup = (f"SELECT * FROM (SELECT key_hash, source_record_id FROM {table} "
-              f"WHERE key_hash = %s LIMIT {limit + 1}) AS k{{n}}")
+              "WHERE key_hash = %s LIMIT %s) AS k{n}")
     sql = " UNION ALL ".join(lookup.format(n=n) for n in range(len(rule_of)))
     with connection.cursor() as cursor:
-        cursor.execute(sql, list(rule_of))
+        cursor.execute(sql, [value for hashed in rule_of for value in (hashed,
+                                                                       limits[hashed] + 1)])
         rows = cursor.fetchall()
     per_key = Counter(hashed for hashed, _ in rows)
     found: dict[int, set[str]] = {}
     for hashed, candidate_id in rows:
-        if per_key[hashed] <= limit and candidate_id != record_id:
+        if per_key[hashed] <= limits[hashed] and candidate_id != record_id:
             found.setdefault(candidate_id, set()).add(rule_of[hashed])
     return found
+
+
+def _block_limit(rule_name: str, config: MatchConfig) -> int:
+    """The most records one key of the rule may hold and still form a block in real time.
+
+    A sorted-neighbourhood rule pairs a record with its few neighbours in key order; real time
+    looks up a prefix of the key instead, and in a large hub a prefix ("bennet") is shared by
+    hundreds of records that are no neighbours at all. Such a key forms a block only while it
+    holds at most ten windows' worth of records; an exact rule's up to ``max_block_size``.
+    """
+    rule = _rules_by_name(config).get(rule_name)
+    if rule is not None and rule.kind == "sorted_neighbourhood":
+        return min(config.max_block_size, 10 * rule.window)
+    return config.max_block_size
+
+
+_RULES: dict[int, tuple[MatchConfig, dict]] = {}
+
+
+def _rules_by_name(config: MatchConfig) -> dict:
+    entry = _RULES.get(id(config))
+    if entry is None or entry[0] is not config:
+        if len(_RULES) > 16:
+            _RULES.clear()
+        entry = _RULES[id(config)] = (config, {r.name: r for r in config.blocking_rules})
+    return entry[1]
 
 
 def _decided_pairs(record_id: int | None) -> tuple[set[int], set[int]]:
