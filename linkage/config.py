@@ -306,6 +306,9 @@ class MatchConfig:
         """
         from linkage.config_validators import check_threshold_order, number
 
+        if review is None and auto_link is None:
+            return self
+
         new_review = self.review_threshold if review is None else number(review, "review_threshold")
         new_auto = (
             self.auto_link_threshold
