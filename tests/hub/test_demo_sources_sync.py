@@ -6,14 +6,12 @@ fetches a person's live record from every one of them."""
 from collections import Counter
 
 import pytest
-from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from demo_sources import serve
 from hub.models import Entity, Event, Link, ReviewTask, SourceRecord, SourceSystem
-from hub.services.connections import connectors_reset
 from hub.services.sync import COUNT_NAMES, source_sync
 from hub.services.tokens import token_issue
+from tests.hub.demo_hub import demo_sources_configured
 
 TOKENS = {"DEMO_CRM_TOKEN": "crm-sync-token", "DEMO_SUPPORT_TOKEN": "support-sync-token"}
 CODES = ("crm", "billing", "support", "webshop")
@@ -23,21 +21,8 @@ NOTHING = dict.fromkeys(COUNT_NAMES, 0)
 @pytest.fixture
 def demo(tmp_path, monkeypatch, db):
     """The four demo systems seeded (small) and serving, configured in the hub, not synced."""
-    monkeypatch.delenv("DEMO_BILLING_DATABASE_URL", raising=False)  # billing in SQLite
-    for name, value in TOKENS.items():
-        monkeypatch.setenv(name, value)
-    serve.prepare(tmp_path, people=150, environ=dict(TOKENS))
-    running = serve.start(tmp_path, crm_port=0, support_port=0, environ=dict(TOKENS))
-    for line in (tmp_path / "sources.env").read_text().splitlines():
-        name, _, value = line.partition("=")
-        monkeypatch.setenv(name, value)
-    connectors_reset()
-    try:
-        call_command("load_sources", str(tmp_path / "sources.json"))
+    with demo_sources_configured(tmp_path, monkeypatch, people=150, tokens=TOKENS) as running:
         yield running
-    finally:
-        connectors_reset()
-        running.close()
 
 
 def hub_state() -> dict:

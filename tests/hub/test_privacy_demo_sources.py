@@ -5,15 +5,14 @@ and synced into the hub exactly as ``manage.py sync`` does."""
 from collections import Counter
 
 import pytest
-from django.core.management import call_command
 
-from demo_sources import serve
 from hub.models import PrivacyRequest, PrivacyStep, SourceRecord, SourceSystem
 from hub.services import privacy as services
-from hub.services.connections import connectors_reset, source_connector
+from hub.services.connections import source_connector
 from hub.services.privacy_steps import privacy_steps_run_due
 from hub.services.sources import source_configure
 from hub.services.sync import source_sync
+from tests.hub.demo_hub import demo_sources_configured
 from tests.hub.test_privacy_support import (
     Clock,
     approved_request,
@@ -26,24 +25,11 @@ CODES = ("crm", "billing", "support", "webshop")
 @pytest.fixture
 def demo(tmp_path, monkeypatch, privacy_settings, db):
     """The four demo systems seeded and serving, loaded into the hub and synced."""
-    monkeypatch.delenv("DEMO_BILLING_DATABASE_URL", raising=False)  # billing in SQLite
-    for name, value in TOKENS.items():
-        monkeypatch.setenv(name, value)
-    serve.prepare(tmp_path, people=60, environ=dict(TOKENS))
-    running = serve.start(tmp_path, crm_port=0, support_port=0, environ=dict(TOKENS))
-    for line in (tmp_path / "sources.env").read_text().splitlines():
-        name, _, value = line.partition("=")
-        monkeypatch.setenv(name, value)
-    connectors_reset()
-    try:
-        call_command("load_sources", str(tmp_path / "sources.json"))
+    with demo_sources_configured(tmp_path, monkeypatch, people=60, tokens=TOKENS) as running:
         for code in CODES:
             report = source_sync(source_code=code)
             assert not report.error, code
         yield running
-    finally:
-        connectors_reset()
-        running.close()
 
 
 def person_in_every_source(exclude=()) -> str:

@@ -171,35 +171,38 @@ def test_joining_several_entities_refuses_what_clustering_refuses(db):
         ("GB", "weak_bridge"), ("GD", "too_large")}
 
 
-def test_totals_for_term_frequencies_are_counted_once_per_max_age_in_a_large_hub(
-        sources, monkeypatch):
+def _anna_frequency_before_and_after_a_second_record(monkeypatch) -> tuple[float, float]:
+    """Anna's given-name frequency in a one-record hub, then after Ben arrives (counted with
+    whatever cache the test set up)."""
     monkeypatch.setattr(linkage_frequencies, "MIN_RECORDS", 1)
     monkeypatch.setattr(term_frequencies, "MIN_RECORDS", 1)
-    monkeypatch.setattr(term_frequencies, "CACHE_FROM_RECORDS", 1)  # "large" from one record
     upsert("crm", "C1", given_name="Anna", family_name="Smith", birth_date="1980-01-01")
     config = active_match_config()
     anna = SourceRecord.objects.get(source_key="C1").standardised
-    assert record_frequencies(anna, config).frequency("given_name", anna["given_name"]) == 1.0
-
+    before = record_frequencies(anna, config).frequency("given_name", anna["given_name"])
     upsert("crm", "C2", given_name="Ben", family_name="Jones", birth_date="1981-01-01")
+    after = record_frequencies(anna, config).frequency("given_name", anna["given_name"])
+    return before, after
+
+
+def test_totals_for_term_frequencies_are_counted_once_per_max_age_in_a_large_hub(
+        sources, monkeypatch):
+    monkeypatch.setattr(term_frequencies, "CACHE_FROM_RECORDS", 1)  # "large" from one record
+
+    before, after = _anna_frequency_before_and_after_a_second_record(monkeypatch)
+
     # The total (records with a given name) is still the cached 1, the count is fresh.
-    assert record_frequencies(anna, config).frequency("given_name", anna["given_name"]) == 1.0
+    assert (before, after) == (1.0, 1.0)
     term_frequencies._totals.clear()
-    assert record_frequencies(anna, config).frequency("given_name", anna["given_name"]) == 0.5
+    anna = SourceRecord.objects.get(source_key="C1").standardised
+    assert record_frequencies(anna, active_match_config()).frequency(
+        "given_name", anna["given_name"]) == 0.5
 
 
 def test_a_small_hub_counts_its_totals_afresh_on_every_call(sources, monkeypatch):
     # An early total must not stick: the first count of a growing hub would otherwise hold
     # for minutes and keep real-time scores away from what a batch run makes of the same data.
-    monkeypatch.setattr(linkage_frequencies, "MIN_RECORDS", 1)
-    monkeypatch.setattr(term_frequencies, "MIN_RECORDS", 1)
-    upsert("crm", "C1", given_name="Anna", family_name="Smith", birth_date="1980-01-01")
-    config = active_match_config()
-    anna = SourceRecord.objects.get(source_key="C1").standardised
-    assert record_frequencies(anna, config).frequency("given_name", anna["given_name"]) == 1.0
-
-    upsert("crm", "C2", given_name="Ben", family_name="Jones", birth_date="1981-01-01")
-    assert record_frequencies(anna, config).frequency("given_name", anna["given_name"]) == 0.5
+    assert _anna_frequency_before_and_after_a_second_record(monkeypatch) == (1.0, 0.5)
 
 
 # A parent and their namesake child (different birth dates, national IDs and homes make them
