@@ -81,31 +81,36 @@ def source_by_code(code: str) -> SourceSystem:
     return source
 
 
-def _record_for_update(source: SourceSystem, source_key: str) -> tuple[SourceRecord, bool]:
+def _record_for_update(source: SourceSystem, source_key: str,
+                       prepared: PreparedRecord) -> tuple[SourceRecord, bool]:
     """Lock the record's row, creating it (not yet a member of anything) when it is new.
 
     Two concurrent first upserts of one key both try to insert; the unique constraint makes the
     loser wait for the winner's commit and fail, after which it locks the winner's row.
     """
     queryset = SourceRecord.objects.select_for_update()
-    record = _insert_new_record(source, source_key)
+    record = _insert_new_record(source, source_key, prepared)
     if record is None:
         return queryset.get(source=source, source_key=source_key), False
     record.is_new = True  # inserted by this transaction: it has no links, keys or tasks
     return record, True
 
 
-def _insert_new_record(source: SourceSystem, source_key: str) -> SourceRecord | None:
-    """Insert the (not yet active) record row, or return None when the key exists.
+def _insert_new_record(source: SourceSystem, source_key: str,
+                       prepared: PreparedRecord) -> SourceRecord | None:
+    """Insert the record row, not yet active, with its attributes; or return None when the
+    key exists.
 
     One statement whatever happens (the common case in real time is a new key): the unique
     constraint on (source, source_key) makes a concurrent insert of the same key wait for the
-    first transaction, and then insert nothing.
+    first transaction, and then insert nothing. The attributes go in now so that joining an
+    entity later only rewrites the few columns that change.
     """
     now = timezone.now()
     record = SourceRecord(source=source, source_key=source_key,
                           state=SourceRecord.State.DELETED, content_hash="",
                           created_at=now, updated_at=now)
+    _store(record, prepared, None, None)
     fields = [f for f in SourceRecord._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     values = [f.get_db_prep_save(getattr(record, f.attname), connection) for f in fields]
@@ -210,7 +215,7 @@ def _rematch(record: SourceRecord, was_active: bool, actor, *, created: bool = F
 
 def _upsert(source: SourceSystem, source_key: str, prepared: PreparedRecord,
             version: int | None, updated_at: datetime | None, actor) -> IngestResult:
-    record, created = _record_for_update(source, source_key)
+    record, created = _record_for_update(source, source_key, prepared)
     order = 1 if created else _version_order(record, version, updated_at)
     was_active = record.state == SourceRecord.State.ACTIVE
     if order < 0 or (order == 0 and not was_active):
@@ -239,7 +244,11 @@ def _upsert(source: SourceSystem, source_key: str, prepared: PreparedRecord,
         match_payload = {"rematched": False}
     else:
         match_payload = _rematch(record, was_active, actor, created=created)
-    record.save()
+    if created:  # inserted with its attributes: only membership and versions changed since
+        record.save(update_fields=["entity", "state", "source_version", "source_updated_at",
+                                   "updated_at"])
+    else:
+        record.save()
     change = "created" if created else "updated"
     event_record(kind=f"record.{change}", entity_id=record.entity_id,
                  source_record_id=record.pk, actor=actor,
