@@ -45,7 +45,7 @@ class Command(BaseCommand):
         for comparison in config.comparisons:
             for level in comparison.levels:
                 self.stdout.write(f"{comparison.attribute:<14}{level.name:<26}{level.m:>10.4f}"
-                                  f"{level.u:>12.6f}{level.weight:>9.2f}")
+                                  f"{level.u:>12.3g}{level.weight:>9.2f}")
         self.stdout.write(f"prior weight {config.prior_weight:.2f}; thresholds: review "
                           f"{config.review_threshold}, auto-link {config.auto_link_threshold}")
 
