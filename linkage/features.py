@@ -12,6 +12,8 @@ from functools import cache
 
 import jellyfish
 from anyascii import anyascii
+
+from linkage import nickname_supplement as supplement
 from nicknames import NickNamer
 
 # Mailbox providers that ignore dots in the local part; googlemail.com is gmail.com's old name.
@@ -48,15 +50,16 @@ def _nicknamer() -> NickNamer:
 
 
 def nickname_group(value: str) -> frozenset[str]:
-    """The name plus every formal name it is a nickname of: "bob" -> {"bob", "robert"}.
+    """The name plus every formal name it is a nickname of: "bob" -> {"bob", "robert"}, from the
+    ``nicknames`` package and ``linkage.nickname_supplement`` ("kasia" -> "katarzyna").
 
     Two names are nickname variants when their groups intersect: "bob" and "robert" share
     "robert", "bob" and "rob" share "robert" too. Names the list does not know get an empty
     group (not even themselves), so unknown names never count as variants of each other.
     """
     namer = _nicknamer()
-    canonicals = namer.canonicals_of(value)
-    if not canonicals and not namer.nicknames_of(value):
+    canonicals = namer.canonicals_of(value) | supplement.FORMAL_NAMES.get(value, frozenset())
+    if not canonicals and not namer.nicknames_of(value) and value not in supplement.NICKNAMES:
         return frozenset()
     return frozenset({value, *canonicals})
 

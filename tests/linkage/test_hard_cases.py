@@ -252,3 +252,21 @@ def test_the_shipped_model_separates_synthetic_hard_negatives(model):
     household = np.isin(scenario[left], ["twin", "spouse"]) & (truth[left] != truth[right])
 
     assert (linked & household).sum() <= 0.05 * household.sum()
+
+
+@pytest.mark.parametrize(("formal", "short"), [
+    ("katherine", "katie"), ("alexander", "sasha"), ("katarzyna", "kasia"),
+    ("jose", "pepe"), ("malgorzata", "gosia"), ("david", "davy"),
+])
+def test_european_diminutives_the_nickname_package_misses_are_nicknames(config, formal, short):
+    a = {"given_name": formal, "family_name": "bennett"}
+
+    assert attribute(score_pair(a, {**a, "given_name": short}, config), "given_name").level == \
+        "nickname"
+
+
+def test_unrelated_names_stay_apart_after_the_supplement(config):
+    a = {"given_name": "kasia", "family_name": "bennett"}
+
+    assert attribute(score_pair(a, {**a, "given_name": "pepe"}, config), "given_name").level \
+        != "nickname"
