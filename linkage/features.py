@@ -12,9 +12,9 @@ from functools import cache
 
 import jellyfish
 from anyascii import anyascii
+from nicknames import NickNamer
 
 from linkage import nickname_supplement as supplement
-from nicknames import NickNamer
 
 # Mailbox providers that ignore dots in the local part; googlemail.com is gmail.com's old name.
 DOT_INSENSITIVE_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
