@@ -11,8 +11,10 @@ class BlockingKey(models.Model):
     collision only adds a candidate that scoring then rejects.
     """
 
+    # No index of its own: the unique constraint below starts with the record, and serves
+    # every lookup by record; a second index would only cost each insert (two dozen per record).
     source_record = models.ForeignKey("hub.SourceRecord", on_delete=models.CASCADE,
-                                      related_name="blocking_keys")
+                                      related_name="blocking_keys", db_index=False)
     rule = models.CharField(max_length=40)
     key_hash = models.BigIntegerField()
 
