@@ -302,8 +302,7 @@ def _name_local_part(p: _Pairs, comparison: Comparison, level: Level, at) -> np.
     if rows.size:
         locals_ = p.column.feature(("email_local_part",), features.email_local_part)
         local = locals_[p.code_left[at[rows]]]
-        names = _names_of(p.table["given_name"], p.table["family_name"])
-        left, right = (names(side[at[rows]]) for side in (p.left, p.right))
+        left, right = (_names_of(p.table, side[at[rows]]) for side in (p.left, p.right))
         check = features.is_name_local_part
         result[rows] = np.fromiter(
             (check(value, a | b) for value, a, b in zip(local, left, right, strict=True)),
@@ -311,25 +310,14 @@ def _name_local_part(p: _Pairs, comparison: Comparison, level: Level, at) -> np.
     return result
 
 
-def _names_of(given: Column, family: Column):
-    """A function: records -> the mailbox-name variants of each one's names, computed once
-    per distinct (given name, family name)."""
+def _names_of(table: RecordTable, records: np.ndarray) -> list[frozenset[str]]:
+    """The mailbox-name variants of each record's names (``features.name_variants``)."""
+    given, family = table["given_name"], table["family_name"]
     given_values = np.append(given.values, None)  # code -1 (missing) reads None
     family_values = np.append(family.values, None)
-    known: dict[tuple[int, int], frozenset[str]] = {}
-
-    def variants(records: np.ndarray) -> list[frozenset[str]]:
-        result = []
-        for g, f in zip(given.codes[records].tolist(), family.codes[records].tolist(),
-                        strict=True):
-            found = known.get((g, f))
-            if found is None:
-                found = known[(g, f)] = features.name_variants(given_values[g],
-                                                               family_values[f])
-            result.append(found)
-        return result
-
-    return variants
+    return [features.name_variants(given_values[g], family_values[f])
+            for g, f in zip(given.codes[records].tolist(), family.codes[records].tolist(),
+                            strict=True)]
 
 
 def _years_apart(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:

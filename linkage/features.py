@@ -8,7 +8,7 @@ batch and real-time paths get identical features for identical values.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 import jellyfish
 from anyascii import anyascii
@@ -128,6 +128,7 @@ def ascii_letters(value: str) -> str:
     return "".join(char for char in anyascii(value).lower() if "a" <= char <= "z")
 
 
+@lru_cache(maxsize=65_536)  # called per pair on both paths; the same names come back often
 def name_variants(given: str | None, family: str | None) -> frozenset[str]:
     """The mailbox names a person with these names would pick, letters only: "johnsmith",
     "smithjohn", "jsmith", "smithj", "johns", "john", "smith"."""

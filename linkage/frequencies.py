@@ -33,7 +33,8 @@ class FrequencySource(Protocol):
         """The fraction of records with this value among those with any, None if unknown."""
 
     def total(self, attribute: str) -> float | None:
-        """How many records hold the attribute (None if unknown)."""
+        """How many records hold the attribute (None if unknown). Optional: a source without
+        it gets no shrinkage (``linkage.frequencies.shrunk``)."""
 
 
 def shrunk(frequency: np.ndarray, total: float, average: float) -> np.ndarray:

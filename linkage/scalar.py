@@ -49,7 +49,6 @@ _nickname_group = _cached(features.nickname_group)
 _tokens = _cached(features.tokens)
 _date_parts = _cached(features.date_parts)
 _letters = _cached(features.letters)
-_name_variants = _cached(features.name_variants)
 
 _DATE_WIDTH = 10  # characters of a written date compared by one_character, as the batch path
 
@@ -282,12 +281,12 @@ def _name_local_part(comparison: Comparison, level: Level) -> Binder:
         mine = _email_local_part(a)
         if not mine:
             return None
-        names = _name_variants(ra.get("given_name"), ra.get("family_name"))
+        names = features.name_variants(ra.get("given_name"), ra.get("family_name"))
 
         def test(b, rb):
             if _email_local_part(b) != mine:
                 return False
-            theirs = _name_variants(rb.get("given_name"), rb.get("family_name"))
+            theirs = features.name_variants(rb.get("given_name"), rb.get("family_name"))
             return features.is_name_local_part(mine, names | theirs)
 
         return test

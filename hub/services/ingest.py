@@ -17,6 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from hub.models import BlockingKey, Link, ReviewTask, SourceRecord, SourceSystem
+from hub.services.bulk import insert_returning_id
 from hub.services.entities import (
     entities_lock,
     entity_has_other_records,
@@ -106,23 +107,12 @@ def _insert_new_record(source: SourceSystem, source_key: str,
     first transaction, and then insert nothing. The attributes go in now so that joining an
     entity later only rewrites the few columns that change.
     """
-    now = timezone.now()
     record = SourceRecord(source=source, source_key=source_key,
-                          state=SourceRecord.State.DELETED, content_hash="",
-                          created_at=now, updated_at=now)
+                          state=SourceRecord.State.DELETED, content_hash="")
     _store(record, prepared, None, None)
-    fields = [f for f in SourceRecord._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    values = [f.get_db_prep_save(getattr(record, f.attname), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {SourceRecord._meta.db_table} ({columns}) VALUES "
-            f"({', '.join(['%s'] * len(fields))}) ON CONFLICT (source_id, source_key) "
-            "DO NOTHING RETURNING id", values)
-        row = cursor.fetchone()
-    if row is None:
+    record.pk = insert_returning_id(record, conflict=("source_id", "source_key"))
+    if record.pk is None:
         return None
-    record.pk = row[0]
     record._state.adding = False
     return record
 

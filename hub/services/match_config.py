@@ -29,22 +29,13 @@ def _stored_config(version: str) -> MatchConfig:
     return parse_config(MatchModel.objects.get(version=version).document)
 
 
-# The configuration with the settings' thresholds, per base configuration: real-time matching
-# caches its compiled comparisons per configuration object, so the same object must come back
-# on every call, not an equal copy.
-_OVERRIDDEN: dict[tuple, tuple[MatchConfig, MatchConfig]] = {}
-
-
-def _with_overrides(config: MatchConfig) -> MatchConfig:
-    review, auto_link = settings.MATCH_REVIEW_THRESHOLD, settings.MATCH_AUTO_LINK_THRESHOLD
-    key = (id(config), review, auto_link)
-    entry = _OVERRIDDEN.get(key)
-    if entry is None or entry[0] is not config:
-        if len(_OVERRIDDEN) > 32:
-            _OVERRIDDEN.clear()
-        entry = _OVERRIDDEN[key] = (config, config.with_thresholds(review=review,
-                                                                   auto_link=auto_link))
-    return entry[1]
+@functools.lru_cache(maxsize=16)
+def _config_in_force(version: str | None, review: float | None,
+                     auto_link: float | None) -> MatchConfig:
+    # Cached, so every call returns the same object: real-time matching caches its compiled
+    # comparisons per configuration object, and an equal copy per call would miss every time.
+    base = _stored_config(version) if version else _file_config()
+    return base.with_thresholds(review=review, auto_link=auto_link)
 
 
 def active_match_config() -> MatchConfig:
@@ -56,7 +47,8 @@ def active_match_config() -> MatchConfig:
         cursor.execute(f"SELECT version FROM {MatchModel._meta.db_table} WHERE is_active "
                        "ORDER BY created_at DESC LIMIT 1")
         row = cursor.fetchone()
-    return _with_overrides(_stored_config(row[0]) if row else _file_config())
+    return _config_in_force(row[0] if row else None, settings.MATCH_REVIEW_THRESHOLD,
+                            settings.MATCH_AUTO_LINK_THRESHOLD)
 
 
 @transaction.atomic
@@ -95,4 +87,4 @@ def _forget_config(*, setting, **kwargs):
     # Tests change the configuration path with override_settings; the cache must follow.
     if setting.startswith("MATCH_"):
         _file_config.cache_clear()
-        _OVERRIDDEN.clear()
+        _config_in_force.cache_clear()

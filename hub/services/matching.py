@@ -23,7 +23,7 @@ from hub.models import BlockingKey, Decision, SourceRecord
 from hub.services.term_frequencies import frequency_keys, is_frequency_rule, record_frequencies
 from linkage.blocking import blocking_keys
 from linkage.cluster import ClusterSettings
-from linkage.config import MatchConfig
+from linkage.config import BlockingRule, MatchConfig
 from linkage.scoring import PairScore, score_many
 
 # How many candidate entities a record below the auto-link threshold is put up for review with.
@@ -90,7 +90,8 @@ def _candidate_record_ids(record_id: int | None, keys: list[tuple[str, int]],
     rule_of = {hashed: rule for rule, hashed in keys if not is_frequency_rule(rule)}
     if not rule_of:
         return {}
-    limits = {hashed: _block_limit(rule, config) for hashed, rule in rule_of.items()}
+    rules = {rule.name: rule for rule in config.blocking_rules}
+    limits = {hashed: _block_limit(rules[rule], config) for hashed, rule in rule_of.items()}
     table = BlockingKey._meta.db_table
     lookup = (f"SELECT * FROM (SELECT key_hash, source_record_id FROM {table} "
               "WHERE key_hash = %s LIMIT %s) AS k{n}")
@@ -107,7 +108,7 @@ def _candidate_record_ids(record_id: int | None, keys: list[tuple[str, int]],
     return found
 
 
-def _block_limit(rule_name: str, config: MatchConfig) -> int:
+def _block_limit(rule: BlockingRule, config: MatchConfig) -> int:
     """The most records one key of the rule may hold and still form a block in real time.
 
     A sorted-neighbourhood rule pairs a record with its few neighbours in key order; real time
@@ -115,22 +116,9 @@ def _block_limit(rule_name: str, config: MatchConfig) -> int:
     hundreds of records that are no neighbours at all. Such a key forms a block only while it
     holds at most ten windows' worth of records; an exact rule's up to ``max_block_size``.
     """
-    rule = _rules_by_name(config).get(rule_name)
-    if rule is not None and rule.kind == "sorted_neighbourhood":
+    if rule.kind == "sorted_neighbourhood":
         return min(config.max_block_size, 10 * rule.window)
     return config.max_block_size
-
-
-_RULES: dict[int, tuple[MatchConfig, dict]] = {}
-
-
-def _rules_by_name(config: MatchConfig) -> dict:
-    entry = _RULES.get(id(config))
-    if entry is None or entry[0] is not config:
-        if len(_RULES) > 16:
-            _RULES.clear()
-        entry = _RULES[id(config)] = (config, {r.name: r for r in config.blocking_rules})
-    return entry[1]
 
 
 def _decided_pairs(record_id: int | None) -> tuple[set[int], set[int]]:
