@@ -12,8 +12,9 @@ first, and refuses a merge when
 * the merged entity would exceed ``max_cluster_size`` (``too_large``).
 
 With ``conflict_weight`` set, two records whose pair scored at or below it count as different
-people as a steward's decision would (``cannot_link``): a record that matches both a parent
-and their namesake child joins one of them, never both into one "customer".
+people as a steward's decision would (``cannot_link``), and so do the pairs a ``conflict``
+column marks (a comparison on a conflict level: born years apart): a record that matches both
+a parent and their namesake child joins one of them, never both into one "customer".
 
 Refused links are returned, not dropped, so that the hub can turn them into review tasks.
 The merge is defined one link at a time but mostly done with numpy: what no rule can refuse is
@@ -108,11 +109,12 @@ def cluster_pairs(
 ) -> ClusterResult:
     """Cluster records into entities from scored pairs, honouring steward decisions.
 
-    ``pairs`` needs the columns ``left``, ``right`` and ``weight`` (others are ignored); only
-    pairs with ``weight >= auto_link_threshold`` are links, and a pair listed twice counts once,
-    with its highest weight. Every pair id must be among ``record_ids`` (ValueError otherwise);
-    record ids must be mutually comparable: the smallest id names a cluster and ties between
-    equal weights are broken by ids, so the result does not depend on input order.
+    ``pairs`` needs the columns ``left``, ``right`` and ``weight``, and may have a boolean
+    ``conflict`` (others are ignored); only pairs with ``weight >= auto_link_threshold`` are
+    links, and a pair listed twice counts once, with its highest weight. Every pair id must be
+    among ``record_ids`` (ValueError otherwise); record ids must be mutually comparable: the
+    smallest id names a cluster and ties between equal weights are broken by ids, so the result
+    does not depend on input order.
 
     ``must_link`` pairs ("same" decisions, manual links) are merged first, whatever their weight
     and the cluster size; ``cannot_link`` pairs ("different" decisions) never end up in one
@@ -131,7 +133,7 @@ def cluster_pairs(
     for a, b in zip(must_left.tolist(), must_right.tolist(), strict=True):
         forest.union(root(forest.parent, a), root(forest.parent, b))
     forest.forbid(*_constraint_positions(cannot_link, ids), ids)
-    if settings.conflict_weight is not None:
+    if settings.conflict_weight is not None or "conflict" in pairs:
         forest.forbid(*_conflicts(pairs, ids, low, high, settings.conflict_weight, forest),
                       ids, strict=False)
     forest.merge_in_chunks(low, high, weight >= settings.strong_link_weight, settings)
@@ -213,14 +215,19 @@ def _constraint_positions(
 
 
 def _conflicts(pairs: pd.DataFrame, ids: pd.Index, low: np.ndarray, high: np.ndarray,
-               conflict_weight: float, forest: Forest) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of the pairs at or below ``conflict_weight`` that links could ever join.
+               conflict_weight: float | None, forest: Forest) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the conflicting pairs (at or below ``conflict_weight``, or marked in the
+    ``conflict`` column) that links could ever join.
 
     Only pairs inside one connected part of the auto-links (and must-links) can end up in one
     cluster; the others (nearly all of them) need no watching.
     """
-    weight = pairs["weight"].to_numpy(dtype=float)
-    selected = np.flatnonzero(weight <= conflict_weight)
+    conflict = np.zeros(len(pairs), dtype=bool)
+    if conflict_weight is not None:
+        conflict |= pairs["weight"].to_numpy(dtype=float) <= conflict_weight
+    if "conflict" in pairs:
+        conflict |= pairs["conflict"].to_numpy(dtype=bool)
+    selected = np.flatnonzero(conflict)
     if not selected.size or not low.size:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     left, right = (_positions(pairs[column].iloc[selected], ids) for column in ("left", "right"))

@@ -89,7 +89,8 @@ def _feature_equal(p: _Pairs, key: tuple, compute: Callable[[str], str], at) -> 
 
 # Edit distances by test: Levenshtein, and Damerau's (optimal string alignment), where swapping
 # two neighbouring characters ("1973" / "1937") is one edit, the commonest keying slip.
-_DISTANCES = {"levenshtein": Levenshtein.distance, "damerau": OSA.distance}
+_DISTANCES = {"levenshtein": Levenshtein.distance, "damerau": OSA.distance,
+              "typo": Levenshtein.distance}
 # Both crossed values of a moved field must be at least this similar (letters only).
 SWAPPED_SIMILARITY = 0.9
 
@@ -128,6 +129,12 @@ def _measure(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) ->
     values = stored[at]
     if level.test == "jaro_winkler":
         return values >= level.threshold
+    if level.test == "typo":
+        # An edit of the letters, the mailbox number unchanged (john.smith1 / john.smith2
+        # are two mailboxes, jonh.smith1 / john.smith1 one).
+        numbers = p.column.feature_codes(("mailbox_number",), features.mailbox_number)
+        same_number = numbers[p.code_left[at]] == numbers[p.code_right[at]]
+        return (values <= level.max_distance) & same_number
     return values <= level.max_distance
 
 
@@ -353,6 +360,7 @@ _TESTS: dict[str, Callable[[_Pairs, Comparison, Level, np.ndarray], np.ndarray]]
     "canonical": _canonical,
     "same_local_part": _same_local_part,
     "name_local_part": _name_local_part,
+    "typo": _measure,
     "years_apart": _years_apart,
     "last_digits": _last_digits,
 }

@@ -57,6 +57,7 @@ METHOD_TESTS: dict[str, dict[str, str | None]] = {
         "canonical": None,
         "name_local_part": None,
         "same_local_part": None,
+        "typo": "max_distance",
         "levenshtein": "max_distance",
     },
     "phone": {"last_digits": "n", "levenshtein": "max_distance", "damerau": "max_distance"},
@@ -114,6 +115,12 @@ class Level:
     name is swapped with), ``algorithm`` (phonetic) or ``min_years`` (years_apart).
     ``weight`` is log2(m/u), or 0 for a ``neutral`` level: one whose agreement says nothing the
     other comparisons have not said already (a mailbox name made of the person's names).
+    A ``conflict`` level says two different people (born years apart) unless the pair's own
+    weight reaches the auto-link threshold: clustering then never joins the two records
+    through a chain of links, as it would not join two records a steward called different. A
+    parent and their namesake child share a name and a home, which lifts their weight above
+    the conflict threshold; a birth date keyed wrong in a register of individuals still links
+    on the strength of everything else.
     """
 
     name: str
@@ -127,6 +134,7 @@ class Level:
     algorithm: str | None = None
     min_years: int | None = None
     neutral: bool = False
+    conflict: bool = False
     description: str = field(default="", compare=False)
     weight: float = field(init=False, compare=False)
 
@@ -177,6 +185,11 @@ class Comparison:
         others = [lv.other for lv in self.levels if lv.other and lv.other != self.attribute]
         others += [a for lv in self.levels for a in TEST_READS.get(lv.test, ())]
         return tuple(dict.fromkeys((self.attribute, *others)))
+
+    @property
+    def conflict_levels(self) -> tuple[int, ...]:
+        """Indexes of the levels that say two different people (see ``Level.conflict``)."""
+        return tuple(i for i, level in enumerate(self.levels) if level.conflict)
 
     def level_index(self, test: str) -> int | None:
         """Index of the first level using ``test``, or None."""

@@ -67,6 +67,8 @@ def _comparison_document(comparison: Comparison) -> dict[str, Any]:
         entry.update(m=level.m, u=level.u)
         if level.neutral:
             entry["neutral"] = True
+        if level.conflict:
+            entry["conflict"] = True
         if level.description:
             entry["description"] = level.description
         item["levels"].append(entry)

@@ -307,7 +307,7 @@ def _levels(value: Any, method: str, path: str, attribute: str) -> tuple[Level, 
             item,
             item_path,
             required=("name", "m", "u", *([param] if param else [])),
-            optional=("test", "neutral", "description"),
+            optional=("test", "neutral", "conflict", "description"),
         )
         if any(level.name == name for level in levels):
             raise ConfigError(f"{item_path}.name", f"duplicate level name {name!r}")
@@ -324,6 +324,7 @@ def _levels(value: Any, method: str, path: str, attribute: str) -> tuple[Level, 
                 u=probability(item["u"], f"{item_path}.u"),
                 test=test,
                 neutral=boolean(item.get("neutral", False), f"{item_path}.neutral"),
+                conflict=_conflict_level(item, test, f"{item_path}.conflict"),
                 description=description(item, f"{item_path}.description"),
                 **params,
             )
@@ -333,6 +334,13 @@ def _levels(value: Any, method: str, path: str, attribute: str) -> tuple[Level, 
         if abs(total - 1.0) > _SUM_TOLERANCE:
             raise ConfigError(path, f"{attr} values must sum to 1 over the levels (got {total:g})")
     return tuple(levels)
+
+
+def _conflict_level(item: dict, test: str, path: str) -> bool:
+    conflict = boolean(item.get("conflict", False), path)
+    if conflict and test == EXACT_TEST:
+        raise ConfigError(path, "agreeing exactly cannot say two different people")
+    return conflict
 
 
 def _level_param(

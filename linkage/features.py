@@ -85,6 +85,15 @@ def email_local_part(value: str) -> str:
     return local if at else ""
 
 
+def mailbox_number(value: str) -> str:
+    """The digits of the mailbox name, in order: "john.smith84@x.com" -> "84" ("" for none).
+
+    Providers number the mailboxes of namesakes (john.smith, john.smith1, john.smith84), so two
+    addresses one edit apart in their digits are two mailboxes, not a typo.
+    """
+    return "".join(char for char in email_local_part(value) if char.isdigit())
+
+
 def phone_digits(value: str) -> str:
     """The digits of a phone number: "+441632960123" -> "441632960123"."""
     return "".join(char for char in value if char.isdigit())

@@ -5,7 +5,8 @@
       -> agreement levels of every comparison                    (linkage.comparisons)
       -> optionally: train u, m and the prior on them            (linkage.model)
       -> weights, with term-frequency adjustment                 (linkage.scoring)
-      -> DataFrame: left, right, weight, probability, rules, one level column per attribute
+      -> DataFrame: left, right, weight, probability, rules, conflict, one level column per
+         attribute
 
 Everything is column-at-a-time on arrays; the only Python loops run over *distinct* values
 (phonetic codes, nickname groups, ...) or over blocking rules and comparisons. The real-time
@@ -31,6 +32,7 @@ from linkage.model import Labels, train
 from linkage.scoring import (
     AttributeScore,
     PairScore,
+    conflicting_pairs,
     match_probability,
     match_weights,
     pair_weights,
@@ -73,7 +75,7 @@ class BatchResult:
         rules = tuple(str(pair["rules"]).split("+"))
         return PairScore(
             float(total), match_probability(total), attributes, config.prior_weight,
-            config.version, rules,
+            config.version, rules, conflict=bool(pair["conflict"]),
         )
 
     @property
@@ -144,6 +146,8 @@ def _pairs_frame(config, frame, table, left, right, masks, levels, frequencies) 
         # A category per combination of rules: a few distinct labels, one small code per pair.
         "rules": pd.Categorical.from_codes(mask_codes.reshape(-1), rule_labels or ["none"])
         if len(total) else pd.Categorical([]),
+        # Two different people whatever the weight (born years apart): never one entity.
+        "conflict": conflicting_pairs(config, levels, total),
     }
     for k, comparison in enumerate(config.comparisons):
         columns[LEVEL_PREFIX + comparison.attribute] = levels[:, k]

@@ -49,6 +49,7 @@ _nickname_group = _cached(features.nickname_group)
 _tokens = _cached(features.tokens)
 _date_parts = _cached(features.date_parts)
 _letters = _cached(features.letters)
+_mailbox_number = _cached(features.mailbox_number)
 
 _DATE_WIDTH = 10  # characters of a written date compared by one_character, as the batch path
 
@@ -105,6 +106,10 @@ def _edit_distance(comparison: Comparison, level: Level) -> Binder:
 
     def bind(a, ra):
         mine = strings(a)
+        if level.test == "typo":  # the letters only: the mailbox number must be the same
+            number = _mailbox_number(a)
+            return lambda b, rb: (_mailbox_number(b) == number and
+                                  distance(mine, strings(b), score_cutoff=cutoff) <= max_distance)
         return lambda b, rb: distance(mine, strings(b), score_cutoff=cutoff) <= max_distance
 
     return bind
@@ -329,6 +334,7 @@ _TESTS: dict[str, Callable[[Comparison, Level], Binder]] = {
     "canonical": _canonical,
     "same_local_part": _same_local_part,
     "name_local_part": _name_local_part,
+    "typo": _edit_distance,
     "years_apart": _years_apart,
     "last_digits": _last_digits_test,
 }

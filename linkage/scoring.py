@@ -34,6 +34,7 @@ __all__ = [
     "comparison_vector",
     "match_probability",
     "apply_weight_caps",
+    "conflicting_pairs",
     "match_weights",
     "pair_weights",
     "score_many",
@@ -60,6 +61,7 @@ class PairScore:
 
     ``weight`` already includes ``prior``. ``config_version`` is the version of the model (or
     configuration) that scored the pair; ``rules`` the blocking rules that found it, if known.
+    ``conflict``: an attribute reached a level that says two different people (``Level.conflict``).
     """
 
     weight: float
@@ -68,6 +70,7 @@ class PairScore:
     prior: float = 0.0
     config_version: str = ""
     rules: tuple[str, ...] = ()
+    conflict: bool = False
 
     def explanation(self) -> dict:
         """A JSON-safe account of the score, stored with a link or review task.
@@ -88,6 +91,8 @@ class PairScore:
         }
         if self.rules:
             explanation["blocking_rules"] = list(self.rules)
+        if self.conflict:
+            explanation["conflict"] = True
         return explanation
 
 
@@ -97,6 +102,22 @@ def match_probability(weight):
     with np.errstate(over="ignore"):
         result = 1.0 / (1.0 + np.exp2(-np.asarray(weight, dtype=np.float64)))
     return float(result) if np.ndim(result) == 0 else result
+
+
+def conflicting_pairs(config: MatchConfig, levels: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """Per pair (a row of levels, with its match weight), whether it is two different people
+    by a conflict level: one comparison on such a level and the pair no auto-link of its own
+    (see ``Level.conflict``)."""
+    conflict = np.zeros(len(levels), dtype=bool)
+    for k, comparison in enumerate(config.comparisons):
+        if comparison.conflict_levels:
+            conflict |= np.isin(levels[:, k], comparison.conflict_levels)
+    return conflict & (totals < config.auto_link_threshold)
+
+
+def _conflict_sets(config: MatchConfig) -> list[tuple[int, frozenset[int]]]:
+    return [(k, frozenset(c.conflict_levels)) for k, c in enumerate(config.comparisons)
+            if c.conflict_levels]
 
 
 def pair_weights(
@@ -253,6 +274,7 @@ def score_many(
     probabilities = np.atleast_1d(match_probability(totals)).tolist()
     # Python floats: numpy scalars are slow to index and build.
     weight_rows, total_rows = weights.tolist(), totals.tolist()
+    conflict_sets = _conflict_sets(config)
     scores = []
     for row, (level_row, weight_row) in enumerate(zip(level_rows, weight_rows, strict=True)):
         if base_rows is not None and weight_row == base_rows[row]:
@@ -264,10 +286,12 @@ def score_many(
                 _attribute_score(per[level], weight)
                 for per, level, weight in zip(prebuilt, level_row, weight_row, strict=True)
             )
+        conflict = total_rows[row] < config.auto_link_threshold and any(
+            level_row[k] in levels for k, levels in conflict_sets)
         scores.append(
             PairScore(
                 total_rows[row], probabilities[row], attributes, config.prior_weight,
-                config.version,
+                config.version, conflict=conflict,
             )
         )
     return scores

@@ -176,7 +176,7 @@ def score_candidates(*, record_id: int | None, standardised: Mapping, config: Ma
     for (candidate_id, entity_id, candidate_std), pair in zip(scored, scores, strict=True):
         auto_links[entity_id] += pair.weight >= config.auto_link_threshold
         members.setdefault(entity_id, {})[candidate_id] = candidate_std
-        if _conflict(pair.weight, config):
+        if _conflict(pair, config):
             conflicting.add(entity_id)
         current = best.get(entity_id)
         if current is None or pair.weight > current.score.weight:
@@ -192,8 +192,11 @@ def score_candidates(*, record_id: int | None, standardised: Mapping, config: Ma
     return ranked, constraints
 
 
-def _conflict(weight: float, config: MatchConfig) -> bool:
-    return config.conflict_threshold is not None and weight <= config.conflict_threshold
+def _conflict(pair: PairScore, config: MatchConfig) -> bool:
+    """Whether the pair is two different people: a conflict level, or a weight at or below the
+    conflict threshold (as ``linkage.cluster`` decides in the batch path)."""
+    return pair.conflict or (config.conflict_threshold is not None
+                             and pair.weight <= config.conflict_threshold)
 
 
 def merge_context(ranked: list[EntityCandidate], constraints: dict, config: MatchConfig) -> None:
@@ -230,7 +233,8 @@ def _conflicting_entities(auto: list[EntityCandidate], config: MatchConfig) -> s
     As in the batch path, only records sharing a blocking key are compared: those are the
     pairs a batch run scores.
     """
-    if config.conflict_threshold is None:
+    if config.conflict_threshold is None and not any(c.conflict_levels
+                                                     for c in config.comparisons):
         return set()
     keyed = [(c.entity_id, std, set(blocking_keys(std, config)))
              for c in auto for std in c.members.values()]
@@ -244,7 +248,7 @@ def _conflicting_entities(auto: list[EntityCandidate], config: MatchConfig) -> s
         scores = score_many(record_a, [record for _, record in others], config,
                             record_frequencies(record_a, config))
         apart |= {frozenset({entity_a, entity_b}) for (entity_b, _), pair in
-                  zip(others, scores, strict=True) if _conflict(pair.weight, config)}
+                  zip(others, scores, strict=True) if _conflict(pair, config)}
     return apart
 
 

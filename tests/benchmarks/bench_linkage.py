@@ -59,7 +59,8 @@ def entity_labels(size: int, pairs: pd.DataFrame, config) -> np.ndarray:
     """Entities as the hub forms them: ``cluster_pairs`` over the pairs (by row position)."""
     positions = pd.DataFrame({"left": pairs.attrs["left_position"],
                               "right": pairs.attrs["right_position"],
-                              "weight": pairs["weight"].to_numpy()})
+                              "weight": pairs["weight"].to_numpy(),
+                              "conflict": pairs["conflict"].to_numpy()})
     clusters = cluster_pairs(range(size), positions, ClusterSettings.from_config(config))
     return np.fromiter((clusters.labels[i] for i in range(size)), dtype=np.int64, count=size)
 

@@ -11,7 +11,7 @@ from hub.services.matching import EntityCandidate, decide
 from hub.services.term_frequencies import record_frequencies
 from linkage import frequencies as linkage_frequencies
 from linkage.frequencies import TermFrequencies
-from linkage.scoring import PairScore
+from linkage.scoring import PairScore, score_pair
 
 NAMES = {"given_name": "Aurelio", "family_name": "Brandauer"}
 
@@ -245,3 +245,30 @@ def test_a_record_never_joins_an_entity_holding_a_record_it_conflicts_with(sourc
 
     assert child.golden_id != parent.golden_id
     assert SourceRecord.objects.get(source_key="P").entity_id == parent.golden_id
+
+
+# A parent and their namesake child at one address with one landline: only the birth dates
+# tell them apart, and they are decades apart.
+HOME = {**FAMILY, "address_line": "12 Acacia Avenue", "locality": "Leeds", "postcode": "LS1 1AB",
+        "phone": "+44 113 496 0000"}
+
+
+def test_a_household_record_without_a_birth_date_never_joins_a_parent_and_child_into_one(
+        sources):
+    parent = upsert("crm", "P", **HOME, birth_date="1958-04-12")
+    child = upsert("billing", "C", **HOME, birth_date="1988-06-30")
+    config = active_match_config()
+    stored = dict(SourceRecord.objects.values_list("source_key", "standardised"))
+    between = score_pair(stored["P"], stored["C"], config)
+    assert between.conflict and between.weight > config.conflict_threshold
+
+    record = upsert("support", "X", **HOME)
+
+    assert parent.golden_id != child.golden_id
+    assert SourceRecord.objects.get(source_key="P").entity_id == parent.golden_id
+    assert SourceRecord.objects.get(source_key="C").entity_id == child.golden_id
+    assert record.golden_id in {parent.golden_id, child.golden_id}
+    assert Entity.objects.filter(state="active").count() == 2
+    other = ({parent.golden_id, child.golden_id} - {record.golden_id}).pop()
+    assert [(t.reason, t.candidate_entity_id) for t in ReviewTask.objects.filter(
+        state="open")] == [("ambiguous", other)]

@@ -73,6 +73,66 @@ def test_a_parent_and_child_born_decades_apart_disagree_strongly(config):
     assert far.weight < near.weight < 0
 
 
+def test_birth_dates_far_apart_are_a_conflict_unless_the_pair_links_on_its_own(config):
+    parent = {**OLIVIA, "birth_date": "1958-04-12", "email": None, "phone": None,
+              "national_id": None}
+    child = {**parent, "birth_date": "1988-06-30"}
+    identified = {**OLIVIA, "birth_date": "1958-04-12"}
+    miskeyed = {**OLIVIA, "birth_date": "1985-04-12"}  # everything else says one person
+
+    family = score_pair(parent, child, config)
+    register = score_pair(identified, miskeyed, config)
+
+    assert config.comparison("birth_date").levels[
+        config.comparison("birth_date").conflict_levels[0]].name == "far_apart"
+    assert family.conflict and family.explanation()["conflict"] is True
+    assert family.weight > config.conflict_threshold  # the weight alone would not say it
+    assert register.weight >= config.auto_link_threshold and not register.conflict
+    assert "conflict" not in register.explanation()
+
+
+def test_clustering_never_chains_a_parent_and_child_born_decades_apart(config):
+    # Two records of a parent (with birth dates), one of the child (with one), and a record
+    # without a birth date that matches them all: it joins one side, never both.
+    household = {**OLIVIA, "email": None, "national_id": None}
+    raw = pd.DataFrame([
+        {**household, "source_key": "p1", "birth_date": "1958-04-12"},
+        {**household, "source_key": "p2", "birth_date": "1958-04-12"},
+        {**household, "source_key": "c1", "birth_date": "1988-06-30", "phone": None},
+        {**household, "source_key": "x", "birth_date": None},
+    ]).set_index("source_key")
+    result = link_frame(standardise_frame(raw), config, train_model=False)
+    pairs = result.pairs
+    apart = pairs[(pairs["left"].isin(["p1", "p2"]) & (pairs["right"] == "c1"))
+                  | (pairs["right"].isin(["p1", "p2"]) & (pairs["left"] == "c1"))]
+
+    clusters = cluster_pairs(raw.index, pairs, ClusterSettings.from_config(config))
+
+    assert apart["conflict"].all()
+    assert (apart["weight"] > config.conflict_threshold).all()
+    assert clusters.labels["p1"] == clusters.labels["p2"] != clusters.labels["c1"]
+
+
+def test_a_conflict_column_keeps_records_apart_without_a_conflict_weight():
+    pairs = pd.DataFrame([("x", "p", 20.0, False), ("x", "c", 15.0, False),
+                          ("p", "c", -2.0, True)],
+                         columns=["left", "right", "weight", "conflict"])
+
+    result = cluster_pairs(["x", "p", "c"], pairs, ClusterSettings(auto_link_threshold=10))
+
+    assert result.labels["x"] == result.labels["p"] != result.labels["c"]
+    assert [(r.left, r.right, r.reason) for r in result.refused] == [("c", "x", CANNOT_LINK)]
+
+
+def test_a_namesakes_numbered_mailbox_is_no_typo(config):
+    a = {"given_name": "paul", "family_name": "thompson", "email": "paul.thompson63@gmail.com"}
+    namesake = {**a, "email": "paul.thompson73@gmail.com"}
+    typo = {**a, "email": "paul.thomson63@gmail.com"}
+
+    assert attribute(score_pair(a, namesake, config), "email").level == "else"
+    assert attribute(score_pair(a, typo, config), "email").level == "one_typo"
+
+
 def test_a_move_counts_once_against_a_pair(config):
     before = {k: OLIVIA[k] for k in ("given_name", "family_name", "birth_date",
                                       "address_line", "locality", "postcode")}
@@ -233,7 +293,14 @@ def test_level_and_cap_options_round_trip_and_are_validated(config):
     assert error.value.path == "weight_caps[1].min_share"
 
     document = config.to_dict()
+    document["comparisons"]["email"]["levels"][0]["conflict"] = True
+    with pytest.raises(ConfigError) as error:
+        loads_config(__import__("json").dumps(document))
+    assert error.value.path == "comparisons.email.levels[0].conflict"
+
+    document = config.to_dict()
     far = document["comparisons"]["birth_date"]["levels"][-2]
+    assert far["conflict"] is True
     assert far["test"] == "years_apart"
     document["comparisons"]["birth_date"]["levels"].insert(-2, {**far, "name": "closer"})
     with pytest.raises(ConfigError) as error:

@@ -127,7 +127,11 @@ def test_attributes_not_compared_by_the_configuration_do_not_count(config):
         ("email", "olivia+shop@outlook.com", "olivia@outlook.com", "same_mailbox"),
         ("email", "olivia@example.com", "olivia@mail.example", "same_local_part"),
         ("email", "olivia@example.com", "olivai@example.com", "else"),
-        ("email", "olivia@example.com", "olivia1@example.com", "one_edit"),
+        ("email", "olivia@example.com", "olivja@example.com", "one_typo"),
+        ("email", "olivia84@example.com", "olivja84@example.com", "one_typo"),
+        # a namesake's numbered mailbox is another mailbox, not a typo
+        ("email", "olivia@example.com", "olivia1@example.com", "else"),
+        ("email", "olivia1@example.com", "olivia2@example.com", "else"),
         ("email", "olivia@example.com", "sophie@example.com", "else"),
         # phone
         ("phone", "+441632960123", "+441632960123", "exact"),
