@@ -2,35 +2,63 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import connection
 from django.utils import timezone
 
 from hub.models import Entity, Link, SourceRecord
+from hub.services.bulk import insert_returning_id
+from hub.services.sql import any_of
 
 
 def entity_create() -> Entity:
     """Issue a new golden ID. A (vanishingly rare) collision draws a new ID, never reuses one."""
     for _ in range(5):
-        try:
-            with transaction.atomic():
-                return Entity.objects.create()
-        except IntegrityError:
-            continue
+        entity = Entity()
+        # ON CONFLICT rather than a savepoint around the insert: one statement, not three.
+        if insert_returning_id(entity, conflict=("golden_id",)) is not None:
+            return entity
     raise RuntimeError("could not issue a unique golden ID")
 
 
 def entities_lock(golden_ids) -> dict[str, Entity]:
     """Lock the named entities, in ID order so two services never wait on each other in a cycle."""
     ids = sorted({gid for gid in golden_ids if gid})
-    locked = Entity.objects.select_for_update().filter(golden_id__in=ids).order_by("golden_id")
+    if not ids:
+        return {}
+    # A plain statement: every real-time link locks its entity, and the ORM's compilation of a
+    # locking query costs more than the lookup.
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    condition, params = any_of("golden_id", ids)
+    locked = Entity.objects.raw(
+        f"SELECT * FROM {Entity._meta.db_table} WHERE {condition} ORDER BY golden_id{lock}",
+        params)
     return {entity.golden_id: entity for entity in locked}
 
 
 def entity_touch(entity: Entity) -> None:
     """Bump the entity's version after a change of its membership."""
-    Entity.objects.filter(pk=entity.pk).update(version=F("version") + 1,
-                                               updated_at=timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {Entity._meta.db_table} SET version = version + 1, "
+                       "updated_at = %s WHERE golden_id = %s",
+                       [connection.ops.adapt_datetimefield_value(timezone.now()), entity.pk])
+
+
+def active_entity_touch(golden_id: str) -> Entity | None:
+    """Lock an active entity and bump its version in one statement; None unless it is active.
+
+    The real-time path's join of a new record to one entity: the row lock and the version bump
+    it needs anyway, without the round trip of a separate lock. Only the ID and the state of
+    the returned entity are read; other fields load when first used.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {Entity._meta.db_table} SET version = version + 1, "
+                       "updated_at = %s WHERE golden_id = %s AND state = %s RETURNING golden_id",
+                       [connection.ops.adapt_datetimefield_value(timezone.now()), golden_id,
+                        Entity.State.ACTIVE.value])
+        if cursor.fetchone() is None:
+            return None
+    return Entity.from_db(connection.alias, ["golden_id", "state"],
+                          [golden_id, Entity.State.ACTIVE.value])
 
 
 def link_end(record: SourceRecord) -> None:
@@ -50,10 +78,11 @@ def link_start(*, record: SourceRecord, entity: Entity, origin: str, outcome: st
         link_end(record)
     record.entity = entity
     record.state = SourceRecord.State.ACTIVE
-    record.current_link = Link.objects.create(
+    record.current_link = Link(
         source_record=record, entity=entity, origin=origin, outcome=outcome, score=score,
         explanation=explanation, model_version=model_version,
         created_by=actor if getattr(actor, "is_authenticated", False) else None)
+    insert_returning_id(record.current_link)  # one plain INSERT (see hub.services.bulk)
     return record.current_link
 
 

@@ -1,6 +1,7 @@
 """Writing events: the one place that appends to the change log."""
 
 from hub.models import Event
+from hub.services.bulk import insert_returning_id
 
 
 def event_record(*, kind: str, entity_id: str = "", source_record_id: int | None = None,
@@ -10,10 +11,14 @@ def event_record(*, kind: str, entity_id: str = "", source_record_id: int | None
     ``payload`` must hold IDs, outcomes and numbers only: never key attribute values or source
     keys (DESIGN.md invariant 5).
     """
-    return Event.objects.create(
+    event = Event(
         kind=kind,
         entity_id=entity_id or "",
         source_record_id=source_record_id,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         payload=payload or {},
     )
+    # One plain INSERT: every real-time upsert writes an event, and the ORM's create compiles
+    # its statement anew each time.
+    insert_returning_id(event)
+    return event

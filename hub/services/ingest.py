@@ -17,7 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from hub.models import BlockingKey, Link, ReviewTask, SourceRecord, SourceSystem
-from hub.services.bulk import insert_returning_id
+from hub.services.bulk import insert_returning_id, update_columns
 from hub.services.entities import (
     entities_lock,
     entity_has_other_records,
@@ -28,10 +28,15 @@ from hub.services.entities import (
 from hub.services.errors import Conflict, InvalidInput, NotFound
 from hub.services.events import event_record
 from hub.services.linking import apply_decision, cancel_open_tasks
-from hub.services.match_config import active_match_config
+from hub.services.match_config import (
+    ACTIVE_VERSION_SQL,
+    active_match_config,
+    match_config_of,
+)
 from hub.services.matching import decide, hashed_blocking_keys, score_candidates
-from hub.services.privacy_suppression import suppressed_record_hold
+from hub.services.privacy_suppression import ANY_SUPPRESSED_SQL, suppressed_record_hold
 from hub.services.transactions import atomic_with_retry
+from linkage.config import MatchConfig
 from linkage.standardise import standardise_record
 
 
@@ -75,11 +80,20 @@ def prepare_attributes(attributes: Mapping) -> PreparedRecord:
 
 
 def source_by_code(code: str) -> SourceSystem:
-    """The active source system with this code, or ``InvalidInput`` on the ``source`` field."""
-    source = SourceSystem.objects.filter(code=code, is_active=True).first()
-    if source is None:
+    """The active source system with this code, or ``InvalidInput`` on the ``source`` field.
+
+    Only its id and code are read; any other field loads when first used.
+    """
+    # A plain statement: every upsert starts here, and compiling the ORM's query for this
+    # model (twenty columns, an ordering) takes longer than the indexed lookup.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {SourceSystem._meta.db_table} "
+                       "WHERE code = %s AND is_active", [code])
+        row = cursor.fetchone()
+    if row is None:
         raise InvalidInput({"source": [f"unknown source system '{code}'"[:120]]})
-    return source
+    return SourceSystem.from_db(connection.alias, ["id", "code", "is_active"],
+                                [row[0], code, True])
 
 
 def _record_for_update(source: SourceSystem, source_key: str,
@@ -110,10 +124,8 @@ def _insert_new_record(source: SourceSystem, source_key: str,
     record = SourceRecord(source=source, source_key=source_key,
                           state=SourceRecord.State.DELETED, content_hash="")
     _store(record, prepared, None, None)
-    record.pk = insert_returning_id(record, conflict=("source_id", "source_key"))
-    if record.pk is None:
+    if insert_returning_id(record, conflict=("source_id", "source_key")) is None:
         return None
-    record._state.adding = False
     return record
 
 
@@ -160,14 +172,22 @@ def _replace_blocking_keys(record: SourceRecord, keys: list[tuple[str, int]], *,
     rows = list(dict.fromkeys(keys))
     if not rows:
         return
-    # One plain multi-row INSERT: bulk_create's array form costs more than the insert itself
-    # for the two dozen rows of one record, on the real-time path.
+    # One plain INSERT: bulk_create costs more than the insert itself for the two dozen rows
+    # of one record, on the real-time path. On PostgreSQL the rows come as two arrays, so the
+    # statement has one shape whatever their number (see hub.services.sql).
     table = BlockingKey._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (source_record_id, rule, key_hash) VALUES "
-            + ", ".join(["(%s, %s, %s)"] * len(rows)),
-            [value for rule, hashed in rows for value in (record.pk, rule, hashed)])
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {table} (source_record_id, rule, key_hash) "
+                "SELECT %s, rule, key_hash FROM unnest(%s::varchar[], %s::bigint[]) "
+                "AS keys (rule, key_hash)",
+                [record.pk, [rule for rule, _ in rows], [hashed for _, hashed in rows]])
+        else:
+            cursor.execute(
+                f"INSERT INTO {table} (source_record_id, rule, key_hash) VALUES "
+                + ", ".join(["(%s, %s, %s)"] * len(rows)),
+                [value for rule, hashed in rows for value in (record.pk, rule, hashed)])
 
 
 def _store(record: SourceRecord, prepared: PreparedRecord, version, updated_at) -> None:
@@ -181,13 +201,25 @@ def _store(record: SourceRecord, prepared: PreparedRecord, version, updated_at) 
         record.source_updated_at = updated_at
 
 
-def _rematch(record: SourceRecord, was_active: bool, actor, *, created: bool = False) -> dict:
+def _matching_context() -> tuple[MatchConfig, bool]:
+    """The configuration in force and whether the suppression list holds anybody, in one
+    statement (both are read for every change; see ``hub.services.match_config`` and
+    ``hub.services.privacy_suppression``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT ({ACTIVE_VERSION_SQL}), ({ANY_SUPPRESSED_SQL})")
+        version, any_suppressed = cursor.fetchone()
+    return match_config_of(version), bool(any_suppressed)
+
+
+def _rematch(record: SourceRecord, was_active: bool, actor, *,
+             config: MatchConfig | None = None, created: bool = False) -> dict:
     """Match the record afresh and apply the decision; returns the event payload part.
 
+    ``config``: the configuration in force, when the caller has read it already.
     ``created``: the record was inserted in this transaction, so it has no keys, decisions,
     tasks or links yet, and the queries looking for them are skipped (the real-time budget).
     """
-    config = active_match_config()
+    config = config or active_match_config()
     keys = hashed_blocking_keys(record.standardised, config)
     _replace_blocking_keys(record, keys, created=created)
     members = []
@@ -217,9 +249,11 @@ def _upsert(source: SourceSystem, source_key: str, prepared: PreparedRecord,
         raise Conflict("this version is already stored with different key attributes")
     attributes_changed = not was_active or record.standardised != prepared.standardised
     _store(record, prepared, version, updated_at)
+    config, any_suppressed = _matching_context()
     if not was_active:
         # An erased person sent again is held for a steward, never silently re-linked.
-        held_tasks = suppressed_record_hold(record=record, actor=actor)
+        held_tasks = suppressed_record_hold(record=record, actor=actor,
+                                            any_suppressed=any_suppressed)
         if held_tasks is not None:
             result = _current_result(record, "created" if created else "updated",
                                      "matches an erased person: held for review")
@@ -229,14 +263,13 @@ def _upsert(source: SourceSystem, source_key: str, prepared: PreparedRecord,
                     else Link.objects.filter(source_record=record, ended_at=None).first())
     if not attributes_changed or (current_link and current_link.origin == Link.Origin.MANUAL):
         # A steward's link is never undone by matching: only the blocking keys follow the data.
-        _replace_blocking_keys(record, hashed_blocking_keys(record.standardised,
-                                                            active_match_config()))
+        _replace_blocking_keys(record, hashed_blocking_keys(record.standardised, config))
         match_payload = {"rematched": False}
     else:
-        match_payload = _rematch(record, was_active, actor, created=created)
+        match_payload = _rematch(record, was_active, actor, config=config, created=created)
     if created:  # inserted with its attributes: only membership and versions changed since
-        record.save(update_fields=["entity", "state", "source_version", "source_updated_at",
-                                   "updated_at"])
+        update_columns(record, ("entity", "state", "source_version", "source_updated_at",
+                                "updated_at"))
     else:
         record.save()
     change = "created" if created else "updated"

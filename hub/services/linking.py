@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from hub.models import Entity, Link, ReviewTask, SourceRecord
 from hub.services.entities import (
+    active_entity_touch,
     entities_lock,
     entity_create,
     entity_has_other_records,
@@ -30,14 +31,21 @@ def cancel_open_tasks(record: SourceRecord) -> None:
 
 def _lock_target(target_id: str, current_id: str | None, others=()) -> tuple[Entity | None,
                                                                              Entity | None]:
-    """Lock the target, current and ``others`` entities (one call, so in ID order); follow a
-    target merged meanwhile to its survivor."""
+    """Lock the target, current and ``others`` entities (one call, so in ID order) and bump the
+    target's version; follow a target merged meanwhile to its survivor."""
+    if current_id is None and not others:
+        # A new record joining one entity (the real-time common case): one statement.
+        target = active_entity_touch(target_id)
+        if target is not None:
+            return target, None
     locked = entities_lock([target_id, current_id, *others])
     target = locked.get(target_id)
     if target is not None and target.state == Entity.State.MERGED:
         target = entities_lock([target.merged_into_id]).get(target.merged_into_id)
     if target is not None and not target.is_active:
         target = None
+    if target is not None:
+        entity_touch(target)
     return target, locked.get(current_id) if current_id else None
 
 
@@ -48,7 +56,6 @@ def _join(record: SourceRecord, target: Entity, current: Entity | None,
     link_start(record=record, entity=target, origin=origin, outcome=Link.Outcome.LINKED,
                score=best.score.weight, explanation=best.explanation(),
                model_version=config.version, actor=actor)
-    entity_touch(target)
     payload = {"outcome": "linked", "golden_id": target.golden_id, "score": best.score.weight,
                "matched_record_id": best.record_id}
     merged = [gid for gid in (_merge_into(target, c, record, config, actor)

@@ -38,16 +38,26 @@ def _config_in_force(version: str | None, review: float | None,
     return base.with_thresholds(review=review, auto_link=auto_link)
 
 
+ACTIVE_VERSION_SQL = (f"SELECT version FROM {MatchModel._meta.db_table} WHERE is_active "
+                      "ORDER BY created_at DESC LIMIT 1")
+
+
 def active_match_config() -> MatchConfig:
     """The configuration to match with now (one indexed query to learn the active version, so
     a model activated by another process is picked up at once)."""
     # A plain statement: this runs on every real-time upsert, where the ORM's own work
-    # costs more than the indexed lookup.
+    # costs more than the indexed lookup. (Ingest reads the version with other facts in one
+    # statement, ACTIVE_VERSION_SQL, and calls match_config_of.)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT version FROM {MatchModel._meta.db_table} WHERE is_active "
-                       "ORDER BY created_at DESC LIMIT 1")
+        cursor.execute(ACTIVE_VERSION_SQL)
         row = cursor.fetchone()
-    return _config_in_force(row[0] if row else None, settings.MATCH_REVIEW_THRESHOLD,
+    return match_config_of(row[0] if row else None)
+
+
+def match_config_of(version: str | None) -> MatchConfig:
+    """The configuration of an active model version (None: the configuration file), with the
+    settings' threshold overrides."""
+    return _config_in_force(version, settings.MATCH_REVIEW_THRESHOLD,
                             settings.MATCH_AUTO_LINK_THRESHOLD)
 
 

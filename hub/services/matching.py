@@ -16,14 +16,14 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from django.db import connection
 from django.db.models import Q
 
-from hub.models import BlockingKey, Decision, SourceRecord
-from hub.services.term_frequencies import frequency_keys, is_frequency_rule, record_frequencies
+from hub.models import Decision, SourceRecord
+from hub.services.candidates import active_records, blocked_candidates
+from hub.services.term_frequencies import frequency_keys, record_frequencies
 from linkage.blocking import blocking_keys
 from linkage.cluster import ClusterSettings
-from linkage.config import BlockingRule, MatchConfig
+from linkage.config import MatchConfig
 from linkage.scoring import PairScore, score_many
 
 # How many candidate entities a record below the auto-link threshold is put up for review with.
@@ -79,48 +79,6 @@ class MatchDecision:
     merge: list[EntityCandidate] = field(default_factory=list)
 
 
-def _candidate_record_ids(record_id: int | None, keys: list[tuple[str, int]],
-                          config: MatchConfig) -> dict[int, set[str]]:
-    """Records sharing a blocking key, with the rules that found each one.
-
-    One round trip: a UNION ALL of one index lookup per key, each cut at its limit + 1 rows.
-    A key shared by more records than its limit is too common to say anything (a default
-    postcode, a shared company phone) and forms no block; see ``_block_limit``.
-    """
-    rule_of = {hashed: rule for rule, hashed in keys if not is_frequency_rule(rule)}
-    if not rule_of:
-        return {}
-    rules = {rule.name: rule for rule in config.blocking_rules}
-    limits = {hashed: _block_limit(rules[rule], config) for hashed, rule in rule_of.items()}
-    table = BlockingKey._meta.db_table
-    lookup = (f"SELECT * FROM (SELECT key_hash, source_record_id FROM {table} "
-              "WHERE key_hash = %s LIMIT %s) AS k{n}")
-    sql = " UNION ALL ".join(lookup.format(n=n) for n in range(len(rule_of)))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [value for hashed in rule_of for value in (hashed,
-                                                                       limits[hashed] + 1)])
-        rows = cursor.fetchall()
-    per_key = Counter(hashed for hashed, _ in rows)
-    found: dict[int, set[str]] = {}
-    for hashed, candidate_id in rows:
-        if per_key[hashed] <= limits[hashed] and candidate_id != record_id:
-            found.setdefault(candidate_id, set()).add(rule_of[hashed])
-    return found
-
-
-def _block_limit(rule: BlockingRule, config: MatchConfig) -> int:
-    """The most records one key of the rule may hold and still form a block in real time.
-
-    A sorted-neighbourhood rule pairs a record with its few neighbours in key order; real time
-    looks up a prefix of the key instead, and in a large hub a prefix ("bennet") is shared by
-    hundreds of records that are no neighbours at all. Such a key forms a block only while it
-    holds at most ten windows' worth of records; an exact rule's up to ``max_block_size``.
-    """
-    if rule.kind == "sorted_neighbourhood":
-        return min(config.max_block_size, 10 * rule.window)
-    return config.max_block_size
-
-
 def _decided_pairs(record_id: int | None) -> tuple[set[int], set[int]]:
     """Ids of records a steward said are the same as / different from this record."""
     same: set[int] = set()
@@ -146,7 +104,7 @@ def score_candidates(*, record_id: int | None, standardised: Mapping, config: Ma
     and the decision constraints ({"same": entity ids, "different": entity ids}).
     ``has_decisions=False`` (a record just inserted) skips looking its decisions up.
     """
-    found = _candidate_record_ids(record_id, keys, config)
+    found, rows = blocked_candidates(record_id, keys, config)
     for extra_id in extra_record_ids:
         if extra_id != record_id:
             found.setdefault(extra_id, set()).add("same_entity")
@@ -154,10 +112,8 @@ def score_candidates(*, record_id: int | None, standardised: Mapping, config: Ma
     for same_id in same_ids:
         # A steward's "same" must be honoured even when no blocking key is shared any more.
         found.setdefault(same_id, set()).add("decision")
-    rows = (SourceRecord.objects
-            .filter(id__in=set(found) | same_ids | different_ids,
-                    state=SourceRecord.State.ACTIVE)
-            .values_list("id", "entity_id", "standardised"))
+    read = {candidate_id for candidate_id, _, _ in rows}
+    rows += active_records((set(found) | same_ids | different_ids) - read)
     constraints: dict[str, set[str]] = {"same": set(), "different": set()}
     scored = []
     for candidate_id, entity_id, candidate_std in rows:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 
 from hub.models import Entity, ReviewTask, SourceRecord, SuppressionEntry
 from hub.services.events import event_record
@@ -103,14 +104,25 @@ def suppression_entries_write(*, records: Iterable[SourceRecord], golden_id: str
     return len(fresh)
 
 
+# Whether the list holds anybody: ingest reads it with other facts in one statement.
+ANY_SUPPRESSED_SQL = f"SELECT EXISTS (SELECT 1 FROM {SuppressionEntry._meta.db_table})"
+
+
+def _any_suppressed() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(ANY_SUPPRESSED_SQL)
+        return bool(cursor.fetchone()[0])
+
+
 def suppression_match(*, source_code: str, source_key: str, standardised: Mapping,
-                      ) -> tuple[str, list[str]] | None:
+                      any_suppressed: bool | None = None) -> tuple[str, list[str]] | None:
     """The erased golden ID this record's identifiers point at, with the matching kinds.
 
-    Returns None at once while the list is empty, so ingest pays one indexed query and needs
-    no key on a hub that never erased anybody.
+    Returns None at once while the list is empty (``any_suppressed``, when the caller has read
+    it already), so ingest pays no more than one indexed query and needs no key on a hub that
+    never erased anybody.
     """
-    if not SuppressionEntry.objects.exists():
+    if not (_any_suppressed() if any_suppressed is None else any_suppressed):
         return None
     pairs = record_digests(source_code=source_code, source_key=source_key,
                            standardised=standardised)
@@ -123,7 +135,8 @@ def suppression_match(*, source_code: str, source_key: str, standardised: Mappin
     return golden_ids[0], sorted({kind for kind, _ in hits})
 
 
-def suppressed_record_hold(*, record: SourceRecord, actor=None) -> list[dict] | None:
+def suppressed_record_hold(*, record: SourceRecord, actor=None,
+                           any_suppressed: bool | None = None) -> list[dict] | None:
     """Ingest hook: hold a record that matches an erased person instead of linking it.
 
     Called by ingest with the record's row locked and its new attributes stored but not yet
@@ -133,7 +146,7 @@ def suppressed_record_hold(*, record: SourceRecord, actor=None) -> list[dict] | 
     when the record may be matched as usual.
     """
     hit = suppression_match(source_code=record.source.code, source_key=record.source_key,
-                            standardised=record.standardised)
+                            standardised=record.standardised, any_suppressed=any_suppressed)
     if hit is None:
         return None
     golden_id, kinds = hit

@@ -85,6 +85,14 @@ class KnownFrequencies:
 def _count(key_hashes: list[int], limit: int | None) -> dict[int, int]:
     """Rows per key hash in one round trip, each counted up to ``limit``."""
     table = BlockingKey._meta.db_table
+    if connection.vendor == "postgresql":
+        # One statement shape for any number of hashes (hub.services.sql); LIMIT NULL counts
+        # all.
+        sql = (f"SELECT h, (SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE key_hash = h "
+               "LIMIT %s) AS found) FROM unnest(%s::bigint[]) AS h")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [limit, list(key_hashes)])
+            return dict(cursor.fetchall())
     cap = f" LIMIT {int(limit)}" if limit else ""
     one = (f"SELECT %s AS key_hash, (SELECT COUNT(*) FROM (SELECT 1 FROM {table} "
            f"WHERE key_hash = %s{cap}) AS found) AS rows")

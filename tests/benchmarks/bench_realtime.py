@@ -11,8 +11,8 @@ same population (so they have duplicates in the hub, as real traffic does) go on
 through ``record_upsert``: standardise, look the candidates up, score, decide, write. Prints
 p50/p99 latency and queries per upsert; the last line is JSON. Uses a fresh SQLite file unless
 a database URL is given (that database is EMPTIED). ``--reuse`` keeps a hub filled by an
-earlier run and sends the probes under new source keys (new records of people already
-there), to measure again without the long load.
+earlier run, deletes the probes of earlier ``--reuse`` runs and sends the probes under new
+source keys (new records of people already there), to measure again without the long load.
 """
 
 from __future__ import annotations
@@ -67,6 +67,21 @@ def store_blocking_keys() -> int:
                      for r, rule, h in keys], batch_size=2000)
 
 
+PROBE_PREFIX = "probe-"
+
+
+def _forget_earlier_probes() -> None:
+    """Delete the records an earlier ``--reuse`` run sent, through the ingest service: every run
+    then meets the hub as it was loaded, not with exact copies of its probes stored already."""
+    from hub.models import SourceRecord
+    from hub.services.ingest import record_delete
+
+    earlier = SourceRecord.objects.filter(state=SourceRecord.State.ACTIVE,
+                                          source_key__startswith=PROBE_PREFIX)
+    for code, key in earlier.values_list("source__code", "source_key"):
+        record_delete(source_code=code, source_key=key)
+
+
 def run_benchmark(*, hub_records: int, probes: int, seed: int = 3, reuse: bool = False,
                   warmup: int = 200) -> dict:
     """Fill the hub with ``hub_records`` records, then time ``probes`` real-time upserts.
@@ -96,9 +111,10 @@ def run_benchmark(*, hub_records: int, probes: int, seed: int = 3, reuse: bool =
     if reuse:
         from hub.models import BlockingKey, SourceRecord
 
-        stored = [None] * SourceRecord.objects.count()
+        _forget_earlier_probes()
+        stored = [None] * SourceRecord.objects.filter(state=SourceRecord.State.ACTIVE).count()
         key_rows = BlockingKey.objects.count()
-        prefix = f"probe-{int(time.time())}-"
+        prefix = f"{PROBE_PREFIX}{int(time.time())}-"
     else:
         load_unmatched(stored, by_person=True)
         key_rows = store_blocking_keys()
