@@ -312,7 +312,7 @@ def _month_day(value: str) -> str | None:
 
 
 def _digits(value: str) -> str | None:
-    return "".join(char for char in value if char.isdigit()) or None
+    return features.only_digits(value) or None
 
 
 _PLAIN: dict[str, Callable[[str], str | None]] = {
