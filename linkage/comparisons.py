@@ -327,6 +327,27 @@ def _names_of(table: RecordTable, records: np.ndarray) -> list[frozenset[str]]:
                             strict=True)]
 
 
+def _kept_in_email(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
+    # A changed name (a marriage) that a mailbox still holds: "anna nowak" writing from
+    # anna.kowalska@..., matched with "anna kowalska", or one mailbox on both sides.
+    names = p.column.feature(("ascii_letters",), features.ascii_letters)
+    email = p.table["email"]
+    # Index -1 (no e-mail) reads the trailing "", which holds no name.
+    boxes = np.append(email.feature(("mailbox_letters",), features.mailbox_letters), "")
+    left_box, right_box = boxes[email.codes[p.left[at]]], boxes[email.codes[p.right[at]]]
+    result = np.zeros(len(at), dtype=bool)
+    rows = np.flatnonzero((left_box != "") | (right_box != ""))
+    if rows.size:
+        left_name = names[p.code_left[at[rows]]]
+        right_name = names[p.code_right[at[rows]]]
+        check = features.name_in_mailbox
+        result[rows] = np.fromiter(
+            (check(theirs, mine) or check(own, others) for own, theirs, mine, others
+             in zip(left_name, right_name, left_box[rows], right_box[rows], strict=True)),
+            dtype=bool, count=rows.size)
+    return result
+
+
 def _years_apart(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
     # Born far apart: a parent and a child, not a typo (typos keep most of the date).
     left, right = _date_parts(p, at)
@@ -362,5 +383,6 @@ _TESTS: dict[str, Callable[[_Pairs, Comparison, Level, np.ndarray], np.ndarray]]
     "name_local_part": _name_local_part,
     "typo": _measure,
     "years_apart": _years_apart,
+    "kept_in_email": _kept_in_email,
     "last_digits": _last_digits,
 }

@@ -28,6 +28,7 @@ METHOD_TESTS: dict[str, dict[str, str | None]] = {
         "swapped": "other",
         "swapped_similar": "other",
         "crossed": "other",
+        "kept_in_email": None,
         "damerau": "max_distance",
         "nickname": None,
         "jaro_winkler": "threshold",
@@ -66,7 +67,8 @@ EXACT_TEST = "exact"
 ELSE_TEST = "else"
 # Tests that read attributes besides the compared one (name_local_part: is the shared mailbox
 # name made of the person's names?).
-TEST_READS: dict[str, tuple[str, ...]] = {"name_local_part": ("given_name", "family_name")}
+TEST_READS: dict[str, tuple[str, ...]] = {"name_local_part": ("given_name", "family_name"),
+                                          "kept_in_email": ("email",)}
 MISSING_LEVEL = "missing"  # reserved: either value absent; never configured, weight 0
 PHONETIC_ALGORITHMS = frozenset({"soundex", "nysiis", "metaphone", "match_rating"})
 

@@ -171,6 +171,23 @@ def name_variants(given: str | None, family: str | None) -> frozenset[str]:
     return frozenset(v for v in variants if v)
 
 
+# A name shorter than this says too little when found in a mailbox name ("li" in "olivia").
+MIN_NAME_IN_MAILBOX = 3
+
+
+def mailbox_letters(email: str) -> str:
+    """The letters of an address's mailbox name, folded to ASCII: "anna.kowalska84@x.pl" ->
+    "annakowalska"."""
+    return ascii_letters(email_local_part(email))
+
+
+def name_in_mailbox(name_letters: str, mailbox: str) -> bool:
+    """Whether a mailbox name (``mailbox_letters``) starts or ends with a name (``ascii_letters``
+    of it): "kowalska" in "annakowalska" or "kowalskaanna", not "smith" in "marysmithers"."""
+    return (len(name_letters) >= MIN_NAME_IN_MAILBOX
+            and (mailbox.startswith(name_letters) or mailbox.endswith(name_letters)))
+
+
 def is_name_local_part(local: str, names: frozenset[str]) -> bool:
     """Whether a mailbox name is only the person's names (letters, no digits): it says nothing
     the names do not say already, while "sunnyboy" or "john.smith84" does."""

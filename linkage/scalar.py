@@ -50,6 +50,8 @@ _tokens = _cached(features.tokens)
 _date_parts = _cached(features.date_parts)
 _letters = _cached(features.letters)
 _mailbox_number = _cached(features.mailbox_number)
+_mailbox_letters = _cached(features.mailbox_letters)
+_ascii_letters = _cached(features.ascii_letters)
 
 _DATE_WIDTH = 10  # characters of a written date compared by one_character, as the batch path
 
@@ -299,6 +301,23 @@ def _name_local_part(comparison: Comparison, level: Level) -> Binder:
     return bind
 
 
+def _kept_in_email(comparison: Comparison, level: Level) -> Binder:
+    check = features.name_in_mailbox
+
+    def bind(a, ra):
+        mine, my_email = _ascii_letters(a), ra.get("email")
+        my_box = _mailbox_letters(my_email) if my_email else ""
+
+        def test(b, rb):
+            their_email = rb.get("email")
+            their_box = _mailbox_letters(their_email) if their_email else ""
+            return check(_ascii_letters(b), my_box) or check(mine, their_box)
+
+        return test
+
+    return bind
+
+
 def _years_apart(comparison: Comparison, level: Level) -> Binder:
     years = level.min_years
     return _dates(lambda x, y: abs(x[0] - y[0]) >= years)
@@ -336,6 +355,7 @@ _TESTS: dict[str, Callable[[Comparison, Level], Binder]] = {
     "name_local_part": _name_local_part,
     "typo": _edit_distance,
     "years_apart": _years_apart,
+    "kept_in_email": _kept_in_email,
     "last_digits": _last_digits_test,
 }
 
