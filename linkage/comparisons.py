@@ -173,10 +173,19 @@ def _nickname(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -
 
 
 def _initial(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -> np.ndarray:
-    first = p.column.feature(("first_letter",), lambda v: ord(v[0]), dtype=np.int64)
+    # An initial on one side, a name on the other that starts with it, or is a nickname of a
+    # name that does ("r" and "becca", for Rebecca).
     single = p.column.feature(("is_initial",), lambda v: len(v) == 1, dtype=bool)
-    left, right = p.code_left[at], p.code_right[at]
-    return (single[left] | single[right]) & (first[left] == first[right])
+    written = p.column.feature(("with_initials",), lambda v: (v, features.initials(v)))
+    result = np.zeros(len(at), dtype=bool)
+    candidates = np.flatnonzero(single[p.code_left[at]] | single[p.code_right[at]])
+
+    def fits(left: tuple, right: tuple) -> bool:
+        return ((len(left[0]) == 1 and left[0] in right[1])
+                or (len(right[0]) == 1 and right[0] in left[1]))
+
+    result[candidates] = _pairwise(p, at[candidates], written, fits)
+    return result
 
 
 def _token(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -> np.ndarray:

@@ -86,6 +86,12 @@ def nickname_group(value: str) -> frozenset[str]:
 # Both paths ask for the canonical form of one address several times (blocking keys, local part,
 # mailbox number); sized for the distinct addresses of a 200,000-record batch.
 @lru_cache(maxsize=262_144)
+def initials(value: str) -> frozenset[str]:
+    """The first letters the name may be written with: its own and those of the formal names
+    it is a nickname of ("becca" -> {"b", "r"}: Becca Jones may sign as R. Jones)."""
+    return frozenset({value[0], *(name[0] for name in nickname_group(value))})
+
+
 def canonical_email(value: str) -> str:
     """The mailbox an address delivers to: no plus tag, no Gmail dots, provider aliases folded.
 

@@ -52,6 +52,7 @@ _letters = _cached(features.letters)
 _mailbox_number = _cached(features.mailbox_number)
 _mailbox_letters = _cached(features.mailbox_letters)
 _ascii_letters = _cached(features.ascii_letters)
+_initials = _cached(features.initials)
 
 _DATE_WIDTH = 10  # characters of a written date compared by one_character, as the batch path
 
@@ -147,10 +148,10 @@ def _nickname(comparison: Comparison, level: Level) -> Binder:
 
 def _initial(comparison: Comparison, level: Level) -> Binder:
     def bind(a, ra):
-        first = a[0]
         if len(a) == 1:
-            return lambda b, rb: b[0] == first
-        return lambda b, rb: len(b) == 1 and b[0] == first
+            return lambda b, rb: a in _initials(b)
+        mine = _initials(a)
+        return lambda b, rb: len(b) == 1 and b in mine
 
     return bind
 

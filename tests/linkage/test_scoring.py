@@ -103,6 +103,10 @@ def test_attributes_not_compared_by_the_configuration_do_not_count(config):
         ("given_name", "catherine", "katherine", "similar_0.92"),
         ("given_name", "olivia", "oliver", "similar_0.80"),
         ("given_name", "j", "john", "initial"),
+        # the initial of the formal name a nickname stands for: R. for Becca (Rebecca)
+        ("given_name", "r", "becca", "initial"),
+        ("given_name", "bill", "w", "initial"),
+        ("given_name", "k", "becca", "else"),
         ("given_name", "olivia", "sophie", "else"),
         ("family_name", "okonkwo hale", "hale", "token"),
         ("family_name", "smith", "smyth", "phonetic"),
