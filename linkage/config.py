@@ -5,10 +5,10 @@ A configuration is plain data (the JSON file shipped with the hub, or a trained 
 m, u and prior were estimated from data: the same document format, a new version string and a
 ``training`` summary, so the hub stores, loads and scores with both alike.
 
-This module owns the vocabulary (methods, level tests and their parameters, blocking rule kinds
-and transforms) that ``linkage.comparisons`` and ``linkage.blocking`` implement, so a bad file is
-rejected up front with the JSON path of the offending item, not on the first pair that reaches it.
-The rules of the document are in ``linkage.config_schema``.
+The vocabulary (methods, level tests and their parameters, blocking rule kinds and transforms)
+is in ``linkage.config_vocabulary`` and importable from here; the rules of the document are in
+``linkage.config_schema``, which rejects a bad file up front with the JSON path of the
+offending item.
 """
 
 from __future__ import annotations
@@ -20,78 +20,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-# Level tests each comparison method offers, with the parameter each test needs (None = none).
-# Every method also offers "exact" (values equal) and requires the catch-all "else" as last level.
-METHOD_TESTS: dict[str, dict[str, str | None]] = {
-    "exact": {},
-    "name": {
-        "swapped": "other",
-        "swapped_similar": "other",
-        "crossed": "other",
-        "kept_in_email": None,
-        "damerau": "max_distance",
-        "nickname": None,
-        "jaro_winkler": "threshold",
-        "levenshtein": "max_distance",
-        "phonetic": "algorithm",
-        "initial": None,
-        "token": None,
-    },
-    "string": {
-        "swapped_similar": "other",
-        "jaro_winkler": "threshold",
-        "levenshtein": "max_distance",
-        "damerau": "max_distance",
-        "prefix": "n",
-        "token": None,
-    },
-    "date": {
-        "swapped_day_month": None,
-        "one_character": None,
-        "damerau": "max_distance",
-        "year_off_by_one": None,
-        "same_year_month": None,
-        "two_parts": None,
-        "years_apart": "min_years",
-    },
-    "email": {
-        "canonical": None,
-        "name_local_part": None,
-        "same_local_part": None,
-        "typo": "max_distance",
-        "levenshtein": "max_distance",
-    },
-    "phone": {"last_digits": "n", "levenshtein": "max_distance", "damerau": "max_distance"},
-}
-EXACT_TEST = "exact"
-ELSE_TEST = "else"
-# Tests that read attributes besides the compared one (name_local_part: is the shared mailbox
-# name made of the person's names?).
-TEST_READS: dict[str, tuple[str, ...]] = {"name_local_part": ("given_name", "family_name"),
-                                          "kept_in_email": ("email",)}
-MISSING_LEVEL = "missing"  # reserved: either value absent; never configured, weight 0
-PHONETIC_ALGORITHMS = frozenset({"soundex", "nysiis", "metaphone", "match_rating"})
-
-# Blocking rule kinds. "exact": records sharing the key form a block. "sorted_neighbourhood":
-# records sorted by the key are paired with their next window - 1 neighbours.
-RULE_KINDS = frozenset({"exact", "sorted_neighbourhood"})
-# Blocking transforms: plain ones, and "first:N" / "last:N" (a prefix / suffix of N characters).
-PLAIN_TRANSFORMS = frozenset(
-    {
-        "soundex",
-        "nysiis",
-        "metaphone",
-        "year",
-        "year_month",
-        "month_day",
-        "digits",
-        "letters",
-        "reverse",
-        "canonical_email",
-        "email_local_part",
-    }
+from linkage.config_vocabulary import (  # noqa: F401 - the vocabulary, importable from here
+    COUNTED_TRANSFORMS,
+    ELSE_TEST,
+    EXACT_TEST,
+    METHOD_TESTS,
+    MISSING_LEVEL,
+    PHONETIC_ALGORITHMS,
+    PLAIN_TRANSFORMS,
+    RULE_KINDS,
+    TEST_READS,
 )
-COUNTED_TRANSFORMS = frozenset({"first", "last"})
 
 
 class ConfigError(ValueError):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from linkage.config import MatchConfig
-from linkage.scoring import apply_weight_caps
+from linkage.weight_caps import apply_weight_caps
 
 # m and u are never exactly 0: one level would then veto or force a link on its own.
 FLOOR = 1e-7

@@ -24,6 +24,7 @@ from linkage import scalar
 from linkage.comparisons import MISSING, RecordTable, comparison_matrix
 from linkage.config import EXACT_TEST, MISSING_LEVEL, Comparison, MatchConfig
 from linkage.frequencies import FrequencySource, TermFrequencies, frequencies_of, shrunk
+from linkage.weight_caps import added, apply_weight_caps
 
 Record = Mapping[str, str | None]
 
@@ -144,74 +145,11 @@ def pair_weights(
     return weights
 
 
-def apply_weight_caps(weights: np.ndarray, config: MatchConfig) -> None:
-    """Scale down, in place, the positive weights of each capped group (see ``WeightCap``).
-
-    ``weights`` is (pairs, K) in bits, columns in the order of ``config.comparisons``. The
-    positive weights of a group keep their proportions, so the explanation still shows which
-    attribute contributed what, and still sums to the total. Columns are handled one at a
-    time (no 2-D fancy indexing, which costs more than the arithmetic at millions of pairs).
-    """
-    for cap in config.weight_caps:
-        columns = [k for k, c in enumerate(config.comparisons) if c.attribute in cap.attributes]
-        if cap.mode == "strongest":
-            _one_disagreement(weights, columns)
-        positive = [np.maximum(weights[:, k], 0.0) for k in columns]
-        total = _added(positive)
-        if cap.mode == "strongest":
-            limit = np.maximum.reduce(positive)
-            if cap.person_attributes:
-                misfit = np.zeros(len(weights), dtype=bool)
-                for k, c in enumerate(config.comparisons):
-                    if c.attribute in cap.person_attributes:
-                        misfit |= weights[:, k] < 0
-                limit = np.where(misfit, np.minimum(limit, cap.max_weight), limit)
-            else:
-                limit = np.minimum(limit, cap.max_weight)
-        else:
-            limit = np.full(len(total), cap.max_weight)
-        _scale_columns(weights, columns, total, limit, positive=True)
-
-
-def _one_disagreement(weights: np.ndarray, columns: list[int]) -> None:
-    """Scale a group's negative weights down to its strongest one (in place).
-
-    A group that is one fact when it agrees is one fact when it disagrees: a person who moved
-    has another street, postcode and town, which is one move, not three pieces of evidence
-    against them.
-    """
-    negative = [np.minimum(weights[:, k], 0.0) for k in columns]
-    _scale_columns(weights, columns, _added(negative), np.minimum.reduce(negative),
-                   positive=False)
-
-
 def match_weights(config: MatchConfig, weights: np.ndarray) -> np.ndarray:
     """The match weight of each row of ``pair_weights``: the prior plus the attribute weights,
     added left to right, so that every path (batch, real time, explanation) gets the very same
     float whatever the memory layout of its array."""
-    return config.prior_weight + _added([weights[:, k] for k in range(weights.shape[1])])
-
-
-def _added(columns: list[np.ndarray]) -> np.ndarray:
-    """The elementwise sum of columns, added left to right (the same floats on every path)."""
-    total = columns[0].copy()
-    for column in columns[1:]:
-        total += column
-    return total
-
-
-def _scale_columns(weights, columns, total, limit, *, positive: bool) -> None:
-    """Where the group's positive (or negative) ``total`` passes ``limit``, scale those
-    weights of the group so that they add up to the limit."""
-    over = total > limit if positive else total < limit
-    rows = np.flatnonzero(over)
-    if rows.size == 0:
-        return
-    scale = limit[rows] / total[rows]
-    for k in columns:
-        values = weights[rows, k]
-        side = values > 0 if positive else values < 0
-        weights[rows, k] = np.where(side, values * scale, values)
+    return config.prior_weight + added([weights[:, k] for k in range(weights.shape[1])])
 
 
 def _adjust_exact(

@@ -11,8 +11,8 @@ same population (so they have duplicates in the hub, as real traffic does) go on
 through ``record_upsert``: standardise, look the candidates up, score, decide, write. Prints
 p50/p99 latency and queries per upsert; the last line is JSON. Uses a fresh SQLite file unless
 a database URL is given (that database is EMPTIED). ``--reuse`` keeps a hub filled by an
-earlier run, deletes the probes of earlier ``--reuse`` runs and sends the probes under new
-source keys (new records of people already there), to measure again without the long load.
+earlier run and deletes the probes earlier runs sent (every run sends them under source keys
+of its own), so that each run meets the hub as it was loaded, without the long load.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ PROBE_PREFIX = "probe-"
 
 
 def _forget_earlier_probes() -> None:
-    """Delete the records an earlier ``--reuse`` run sent, through the ingest service: every run
+    """Delete the probes (and warm-ups) earlier runs sent, through the ingest service: every run
     then meets the hub as it was loaded, not with exact copies of its probes stored already."""
     from hub.models import SourceRecord
     from hub.services.ingest import record_delete
@@ -114,17 +114,17 @@ def run_benchmark(*, hub_records: int, probes: int, seed: int = 3, reuse: bool =
         _forget_earlier_probes()
         stored = [None] * SourceRecord.objects.filter(state=SourceRecord.State.ACTIVE).count()
         key_rows = BlockingKey.objects.count()
-        prefix = f"{PROBE_PREFIX}{int(time.time())}-"
     else:
         load_unmatched(stored, by_person=True)
         key_rows = store_blocking_keys()
-        prefix = ""
         if connection.vendor == "postgresql":
             # A hub that has been running for a while has been vacuumed by autovacuum: its
             # visibility map lets the blocking-key counts run as index-only scans.
             with connection.cursor() as cursor:
                 cursor.execute("VACUUM ANALYZE")
     load_seconds = time.perf_counter() - started
+    # Probes go in under keys of their own, so that a later --reuse run can forget them.
+    prefix = f"{PROBE_PREFIX}{time.time_ns()}-"
 
     latencies, queries, outcomes = [], [], Counter()
     statements = [0]

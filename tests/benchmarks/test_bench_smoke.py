@@ -47,3 +47,20 @@ def test_match_benchmark_loads_unmatched_records_and_times_one_batch_run(db):
     assert figures["entities"] == Entity.objects.filter(state="active").count() < 300
     assert Event.objects.filter(kind="match.completed").count() == 1
     assert 0.5 < figures["precision"] <= 1.0 and 0.5 < figures["recall"] <= 1.0
+
+
+def test_realtime_benchmark_times_upserts_and_a_rerun_meets_the_hub_as_loaded(db):
+    from hub.models import SourceRecord
+    from tests.benchmarks.bench_realtime import run_benchmark as run_realtime
+
+    first = run_realtime(hub_records=400, probes=30, warmup=5)
+    again = run_realtime(hub_records=400, probes=30, warmup=5, reuse=True)
+
+    assert first["probes"] == again["probes"] == 30
+    assert 0 < first["p50_ms"] <= first["p99_ms"]
+    assert first["queries_per_upsert_p50"] > 0
+    assert sum(first["outcomes"].values()) == 30
+    # The rerun deleted the first run's probes (and warm-ups): it met the hub as loaded.
+    assert again["hub_records"] == first["hub_records"]
+    assert again["outcomes"] == first["outcomes"]
+    assert SourceRecord.objects.filter(state="active").count() == first["hub_records"] + 35
