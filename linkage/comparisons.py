@@ -339,22 +339,37 @@ def _names_of(table: RecordTable, records: np.ndarray) -> list[frozenset[str]]:
 def _kept_in_email(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
     # A changed name (a marriage) that a mailbox still holds: "anna nowak" writing from
     # anna.kowalska@..., matched with "anna kowalska", or one mailbox on both sides.
-    names = p.column.feature(("ascii_letters",), features.ascii_letters)
     email = p.table["email"]
-    # Index -1 (no e-mail) reads the trailing "", which holds no name.
-    boxes = np.append(email.feature(("mailbox_letters",), features.mailbox_letters), "")
-    left_box, right_box = boxes[email.codes[p.left[at]]], boxes[email.codes[p.right[at]]]
+    names = _text_ends(p.column, ("ascii_letters",), features.ascii_letters)
+    boxes = _text_ends(email, ("mailbox_letters",), features.mailbox_letters)
+    # A record without an e-mail reads index -1: an appended empty mailbox name.
+    boxes = [np.append(column, empty) for column, empty in zip(boxes, ("", 0, -1, -1),
+                                                                strict=True)]
     result = np.zeros(len(at), dtype=bool)
-    rows = np.flatnonzero((left_box != "") | (right_box != ""))
-    if rows.size:
-        left_name = names[p.code_left[at[rows]]]
-        right_name = names[p.code_right[at[rows]]]
-        check = features.name_in_mailbox
+    for name_codes, box_codes in ((p.code_left[at], email.codes[p.right[at]]),
+                                  (p.code_right[at], email.codes[p.left[at]])):
+        name = [column[name_codes] for column in names]
+        box = [column[box_codes] for column in boxes]
+        # Only a name no longer than the mailbox name that shares its first or its last
+        # letter can start or end it: numpy narrows the pairs, Python checks the few left.
+        rows = np.flatnonzero(~result & (name[1] >= features.MIN_NAME_IN_MAILBOX)
+                              & (name[1] <= box[1])
+                              & ((name[2] == box[2]) | (name[3] == box[3])))
         result[rows] = np.fromiter(
-            (check(theirs, mine) or check(own, others) for own, theirs, mine, others
-             in zip(left_name, right_name, left_box[rows], right_box[rows], strict=True)),
+            (features.name_in_mailbox(n, b)
+             for n, b in zip(name[0][rows], box[0][rows], strict=True)),
             dtype=bool, count=rows.size)
     return result
+
+
+def _text_ends(column, key: tuple, compute) -> list[np.ndarray]:
+    """Per distinct value of ``column``: the text ``compute`` makes of it (a cached feature),
+    its length and the codes of its first and last characters (-1 for an empty text)."""
+    text = column.feature(key, compute)
+    length = np.fromiter((len(t) for t in text), dtype=np.int64, count=len(text))
+    first = np.fromiter((ord(t[0]) if t else -1 for t in text), dtype=np.int64, count=len(text))
+    last = np.fromiter((ord(t[-1]) if t else -1 for t in text), dtype=np.int64, count=len(text))
+    return [text, length, first, last]
 
 
 def _years_apart(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
