@@ -33,8 +33,14 @@ from hub.services.match_config import (
     active_match_config,
     match_config_of,
 )
-from hub.services.matching import decide, hashed_blocking_keys, score_candidates
+from hub.services.matching import (
+    decide,
+    entities_to_regroup,
+    hashed_blocking_keys,
+    score_candidates,
+)
 from hub.services.privacy_suppression import ANY_SUPPRESSED_SQL, suppressed_record_hold
+from hub.services.regroup import regroup
 from hub.services.transactions import atomic_with_retry
 from linkage.config import MatchConfig
 from linkage.standardise import standardise_record
@@ -231,6 +237,9 @@ def _rematch(record: SourceRecord, was_active: bool, actor, *,
         record_id=record.pk, standardised=record.standardised, config=config, keys=keys,
         extra_record_ids=members, has_decisions=not created)
     decision = decide(candidates, constraints, config)
+    group = entities_to_regroup(candidates, constraints, config) if created else []
+    if group:
+        decision.regrouping = regroup(record.pk, record.standardised, group, config)
     return apply_decision(record=record, decision=decision, was_active=was_active,
                           config=config, actor=actor, created=created)
 

@@ -20,6 +20,7 @@ from hub.services.entities import (
 )
 from hub.services.events import event_record
 from hub.services.matching import EntityCandidate, MatchDecision
+from hub.services.regroup_apply import regrouping_apply
 from linkage.config import MatchConfig
 
 
@@ -145,6 +146,12 @@ def apply_decision(*, record: SourceRecord, decision: MatchDecision, was_active:
     """
     if not created:  # a record inserted in this transaction has no tasks yet
         cancel_open_tasks(record)
+    if decision.regrouping is not None:
+        payload = regrouping_apply(record=record, regrouping=decision.regrouping,
+                                   config=config, actor=actor)
+        if payload is not None:
+            return payload
+        # The group changed while it was planned: decide as if alone in the hub today.
     current_id = record.entity_id if was_active else None
     if decision.outcome == "linked":
         target, current = _lock_target(decision.target.entity_id, current_id,

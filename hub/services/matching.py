@@ -20,6 +20,7 @@ from django.db.models import Q
 
 from hub.models import Decision, SourceRecord
 from hub.services.candidates import active_records, blocked_candidates
+from hub.services.regroup import Regrouping
 from hub.services.term_frequencies import frequency_keys, record_frequencies
 from linkage.blocking import blocking_keys
 from linkage.cluster import ClusterSettings
@@ -77,6 +78,9 @@ class MatchDecision:
     forced_by_decision: bool = False
     # Further entities the record joins to ``target``, as the batch clustering would.
     merge: list[EntityCandidate] = field(default_factory=list)
+    # Set instead of the above when the record's group was clustered afresh
+    # (``hub.services.regroup``): where every record of the group goes.
+    regrouping: Regrouping | None = None
 
 
 def _decided_pairs(record_id: int | None) -> tuple[set[int], set[int]]:
@@ -240,6 +244,22 @@ def decide(candidates: list[EntityCandidate], constraints: dict, config: MatchCo
         return MatchDecision(
             "review", review=[(c, "uncertain") for c in uncertain[:MAX_REVIEW_CANDIDATES]])
     return MatchDecision("new_entity")
+
+
+def entities_to_regroup(candidates: list[EntityCandidate], constraints: dict,
+                        config: MatchConfig) -> list[str]:
+    """The entities to cluster a new record with afresh, as a batch run would: all those above
+    the auto-link threshold, when one of them holds a record this one conflicts with (the order
+    of arrival would otherwise decide which of two people the group's records go with). None
+    when a steward's decision settles the record.
+    """
+    allowed = [c for c in candidates if c.entity_id not in constraints["different"]]
+    if any(c.entity_id in constraints["same"] for c in allowed):
+        return []
+    above = [c for c in allowed if c.score.weight >= config.auto_link_threshold]
+    if not any(c.conflicting for c in above):
+        return []
+    return [c.entity_id for c in above]
 
 
 def _join_several(auto: list[EntityCandidate], constraints: dict, config: MatchConfig,

@@ -272,3 +272,30 @@ def test_a_household_record_without_a_birth_date_never_joins_a_parent_and_child_
     other = ({parent.golden_id, child.golden_id} - {record.golden_id}).pop()
     assert [(t.reason, t.candidate_entity_id) for t in ReviewTask.objects.filter(
         state="open")] == [("ambiguous", other)]
+
+
+def test_a_record_conflicting_with_part_of_an_entity_regroups_it_as_a_batch_run_would(sources):
+    # The child's record without a birth date arrives first and joins the parent (same name,
+    # same home); the child's dated record then matches it far better than the parent does.
+    parent = upsert("crm", "P", **HOME, birth_date="1958-04-12", email="o.bennett@postbox.co.uk")
+    undated = upsert("support", "X", **{**HOME, "phone": "+44 7700 900777"},
+                     email="liv.bennett88@mailhouse.co.uk")
+    assert undated.golden_id == parent.golden_id
+    x_id = SourceRecord.objects.get(source_key="X").pk
+
+    child = upsert("billing", "C", **{**HOME, "phone": "+44 7700 900777"},
+                   email="liv.bennett88@mailhouse.co.uk", birth_date="1988-06-30")
+
+    records = {r.source_key: r for r in SourceRecord.objects.all()}
+    assert records["X"].entity_id == records["C"].entity_id == child.golden_id
+    assert records["P"].entity_id == parent.golden_id != child.golden_id
+    assert child.outcome == "linked"
+    relinked = Event.objects.get(kind="record.relinked", source_record_id=x_id)
+    assert relinked.payload["from"] == parent.golden_id
+    assert relinked.payload["regrouped_by_record_id"] == records["C"].pk
+    task = ReviewTask.objects.get(state="open")
+    assert (task.source_record_id, task.reason, task.candidate_entity_id) == (
+        records["C"].pk, "ambiguous", parent.golden_id)
+    # What a batch run makes of the same records: nothing to change.
+    from hub.services.batch_match import batch_match_plan
+    assert batch_match_plan().plan.moves == []
