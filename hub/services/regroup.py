@@ -36,14 +36,14 @@ INCOMING = "~incoming"
 @dataclass
 class Regrouping:
     """Where the group's records go: ``plan`` (``targets`` per record id, ``moves`` of the
-    stored records that change entity, ``retired`` entities left empty), the entity sizes it
-    was planned on (checked again once the entities are locked), per record its strongest pair
+    stored records that change entity, ``retired`` entities left empty), the entities' records
+    it was planned on (checked again once the entities are locked), per record its strongest pair
     inside its new cluster (the link's score and explanation), and the links clustering
     refused between the incoming record's cluster and another (questions for a steward)."""
 
     record_id: int
     plan: MatchPlan
-    sizes: dict[str, int]
+    members: dict[str, frozenset[int]]
     best: dict[int, tuple[int, PairScore]] = field(default_factory=dict)
     refused: list[tuple[int, int, PairScore, str]] = field(default_factory=list)
 
@@ -85,8 +85,9 @@ def regroup(record_id: int, standardised: dict, entity_ids: list[str],
     plan.retired = {old: real(target) for old, target in plan.retired.items()
                     if old != INCOMING}
     plan.split.discard(INCOMING)
-    sizes.pop(INCOMING)
-    return Regrouping(record_id, plan, sizes, _best_pairs(pairs, clusters.labels),
+    members = {entity: frozenset(r for r, e in current.items() if e == entity)
+               for entity in sizes if entity != INCOMING}
+    return Regrouping(record_id, plan, members, _best_pairs(pairs, clusters.labels),
                       _refused_across(record_id, clusters, pairs))
 
 

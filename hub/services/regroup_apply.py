@@ -10,7 +10,6 @@ membership is still the one it was computed from.
 
 from __future__ import annotations
 
-from django.db.models import Count
 from django.utils import timezone
 
 from hub.models import Entity, Link, ReviewTask, SourceRecord
@@ -47,7 +46,7 @@ def regrouping_apply(*, record: SourceRecord, regrouping: Regrouping, config: Ma
                      actor=None) -> dict | None:
     """Apply the plan; the event payload for the record, or None when the entities changed
     since it was planned (a concurrent change: the caller then decides without regrouping)."""
-    locked = entities_lock(regrouping.sizes)
+    locked = entities_lock(regrouping.members)
     if not _unchanged(regrouping, locked, record):
         return None
     entities = _Entities(locked)
@@ -68,13 +67,15 @@ def regrouping_apply(*, record: SourceRecord, regrouping: Regrouping, config: Ma
 
 
 def _unchanged(regrouping: Regrouping, locked: dict[str, Entity], record: SourceRecord) -> bool:
-    if any(gid not in locked or not locked[gid].is_active for gid in regrouping.sizes):
+    if any(gid not in locked or not locked[gid].is_active for gid in regrouping.members):
         return False
-    sizes = dict(SourceRecord.objects.filter(entity_id__in=list(regrouping.sizes),
-                                             state=SourceRecord.State.ACTIVE)
-                 .exclude(pk=record.pk).values_list("entity_id").annotate(n=Count("id"))
-                 .values_list("entity_id", "n"))
-    return sizes == regrouping.sizes
+    members: dict[str, set[int]] = {}
+    for record_id, entity_id in (SourceRecord.objects
+                                 .filter(entity_id__in=list(regrouping.members),
+                                         state=SourceRecord.State.ACTIVE)
+                                 .exclude(pk=record.pk).values_list("id", "entity_id")):
+        members.setdefault(entity_id, set()).add(record_id)
+    return members == {gid: set(ids) for gid, ids in regrouping.members.items()}
 
 
 def _explanation(score: PairScore | None, other: int | None, record_id: int) -> dict:

@@ -299,3 +299,46 @@ def test_a_record_conflicting_with_part_of_an_entity_regroups_it_as_a_batch_run_
     # What a batch run makes of the same records: nothing to change.
     from hub.services.batch_match import batch_match_plan
     assert batch_match_plan().plan.moves == []
+
+
+def _parent_and_undated_child_record():
+    parent = upsert("crm", "P", **HOME, birth_date="1958-04-12", email="o.bennett@postbox.co.uk")
+    undated = upsert("support", "X", **{**HOME, "phone": "+44 7700 900777"},
+                     email="liv.bennett88@mailhouse.co.uk")
+    assert undated.golden_id == parent.golden_id
+    return parent
+
+
+CHILD_DATED = {**HOME, "phone": "+44 7700 900777", "email": "liv.bennett88@mailhouse.co.uk",
+               "birth_date": "1988-06-30"}
+
+
+def test_regrouping_never_moves_a_record_a_steward_placed(sources):
+    parent = _parent_and_undated_child_record()
+    SourceRecord.objects.get(source_key="X").links.filter(ended_at=None).update(origin="manual")
+
+    child = upsert("billing", "C", **CHILD_DATED)
+
+    assert SourceRecord.objects.get(source_key="X").entity_id == parent.golden_id
+    assert child.golden_id != parent.golden_id
+    assert not Event.objects.filter(kind="record.relinked").exists()
+    assert ReviewTask.objects.get(state="open").candidate_entity_id == parent.golden_id
+
+
+def test_a_regrouping_planned_on_a_group_that_changed_since_is_not_applied(sources):
+    from django.db import transaction
+
+    from hub.services.regroup import regroup
+    from hub.services.regroup_apply import regrouping_apply
+
+    parent = _parent_and_undated_child_record()
+    child = upsert("billing", "C", **CHILD_DATED)  # regrouped: X now with the child
+    record = SourceRecord.objects.get(source_key="C")
+    plan = regroup(record.pk, record.standardised, [parent.golden_id, child.golden_id],
+                   active_match_config())
+    grown = upsert("webshop", "W", **HOME, birth_date="1958-04-12")  # the parent's group grew
+    assert grown.golden_id == parent.golden_id
+
+    with transaction.atomic():
+        assert regrouping_apply(record=record, regrouping=plan,
+                                config=active_match_config()) is None
