@@ -19,10 +19,10 @@ from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from rapidfuzz.process import cpdist
 
 from linkage import features
-from linkage.config import ELSE_TEST, EXACT_TEST, Comparison, Level, MatchConfig
+from linkage.config import ELSE_TEST, EXACT_TEST, Comparison, Level
 from linkage.record_table import Column, RecordTable
 
-__all__ = ["MISSING", "Column", "RecordTable", "comparison_levels", "comparison_matrix"]
+__all__ = ["MISSING", "Column", "RecordTable", "comparison_levels"]
 
 MISSING = -1  # the level index of a pair with the attribute missing on either side
 
@@ -62,16 +62,6 @@ def comparison_levels(
         result[open_pairs[passed]] = index
         open_pairs = open_pairs[~passed]
     return result
-
-
-def comparison_matrix(
-    config: MatchConfig, table: RecordTable, left: np.ndarray, right: np.ndarray
-) -> np.ndarray:
-    """Levels of every comparison of the configuration: an int8 array of shape (pairs, K)."""
-    matrix = np.empty((len(left), len(config.comparisons)), dtype=np.int8)
-    for k, comparison in enumerate(config.comparisons):
-        matrix[:, k] = comparison_levels(comparison, table, left, right)
-    return matrix
 
 
 # --- level tests: (pairs, comparison, level, open pair indexes) -> bool array ------------------
@@ -236,11 +226,14 @@ def _swapped_similar(p: _Pairs, comparison: Comparison, level: Level, at) -> np.
     rows = np.flatnonzero(present & (mine_left != "") & (mine_right != "")
                           & (other_left != "") & (other_right != ""))
     if rows.size:
+        # cpdist's float32 similarities are compared as doubles, as in _measure (numpy would
+        # compare a float32 array with the float32 rounding of the threshold): the scalar
+        # path's float32_boundary assumes exactly that.
         first = cpdist(mine_left[rows], other_right[rows],
-                       scorer=JaroWinkler.normalized_similarity)
+                       scorer=JaroWinkler.normalized_similarity).astype(np.float64)
         rows = rows[first >= SWAPPED_SIMILARITY]  # the second half only where the first holds
         second = cpdist(other_left[rows], mine_right[rows],
-                        scorer=JaroWinkler.normalized_similarity)
+                        scorer=JaroWinkler.normalized_similarity).astype(np.float64)
         result[rows] = second >= SWAPPED_SIMILARITY
     return result
 
@@ -316,14 +309,24 @@ def _name_local_part(p: _Pairs, comparison: Comparison, level: Level, at) -> np.
     result = _same_local_part(p, comparison, level, at)
     rows = np.flatnonzero(result)
     if rows.size:
-        locals_ = p.column.feature(("email_local_part",), features.email_local_part)
-        local = locals_[p.code_left[at[rows]]]
-        left, right = (_names_of(p.table, side[at[rows]]) for side in (p.left, p.right))
-        check = features.is_name_local_part
-        result[rows] = np.fromiter(
-            (check(value, a | b) for value, a, b in zip(local, left, right, strict=True)),
-            dtype=bool, count=rows.size)
+        # Both sides hold this very mailbox name, so the pair's test is whether it is made of
+        # the left record's names or of the right one's: a question about each record alone,
+        # answered once per record rather than once per pair.
+        left, right = p.left[at[rows]], p.right[at[rows]]
+        records, inverse = np.unique(np.concatenate([left, right]), return_inverse=True)
+        own = _own_name_mailbox(p, records)[inverse.reshape(-1)]
+        result[rows] = own[:rows.size] | own[rows.size:]
     return result
+
+
+def _own_name_mailbox(p: _Pairs, records: np.ndarray) -> np.ndarray:
+    """Per record: is its mailbox name made only of its own names?"""
+    locals_ = np.append(p.column.feature(("email_local_part",), features.email_local_part), "")
+    local = locals_[p.column.codes[records]]
+    check = features.is_name_local_part
+    return np.fromiter((check(value, names) for value, names
+                        in zip(local, _names_of(p.table, records), strict=True)),
+                       dtype=bool, count=len(records))
 
 
 def _names_of(table: RecordTable, records: np.ndarray) -> list[frozenset[str]]:

@@ -33,7 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linkage.comparisons import RecordTable, comparison_matrix
+from linkage.compare import comparison_matrix
+from linkage.comparisons import RecordTable
 from linkage.config import EXACT_TEST, Comparison, MatchConfig
 from linkage.em import FLOOR as _FLOOR
 from linkage.em import compress, expectation_maximisation, pattern_bits

@@ -25,7 +25,8 @@ import pandas as pd
 from linkage import standardise as std
 from linkage.attributes import CANONICAL_ATTRIBUTES
 from linkage.blocking import block_pairs, rule_names
-from linkage.comparisons import RecordTable, comparison_matrix
+from linkage.compare import comparison_matrix
+from linkage.comparisons import RecordTable
 from linkage.config import MISSING_LEVEL, MatchConfig, load_config
 from linkage.frequencies import FrequencySource, TermFrequencies
 from linkage.model import Labels, train

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from linkage import scalar
-from linkage.comparisons import MISSING, RecordTable, comparison_matrix
+from linkage.compare import comparison_matrix
+from linkage.comparisons import MISSING, RecordTable
 from linkage.config import EXACT_TEST, MISSING_LEVEL, Comparison, MatchConfig
 from linkage.frequencies import FrequencySource, TermFrequencies, frequencies_of, shrunk
 from linkage.weight_caps import added, apply_weight_caps

@@ -64,7 +64,8 @@ def test_score_pair_gives_every_batch_pair_exactly_its_batch_weight_and_levels(b
 
 def test_score_many_agrees_with_the_batch_weighting_on_random_pairs(batch, frame):
     # Not only candidates: any pair of records is weighed the same way by both paths.
-    from linkage.comparisons import RecordTable, comparison_matrix
+    from linkage.compare import comparison_matrix
+    from linkage.comparisons import RecordTable
     from linkage.scoring import pair_weights
 
     model = batch.config

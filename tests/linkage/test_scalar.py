@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from linkage import scalar
-from linkage.comparisons import RecordTable, comparison_matrix
+from linkage.compare import comparison_matrix
+from linkage.comparisons import RecordTable
 from linkage.config import MISSING_LEVEL, load_config
 from linkage.frequencies import TermFrequencies
 from linkage.pipeline import standardise_frame
@@ -136,6 +137,16 @@ def crafted_records(attributes) -> list[dict]:
         {"birth_date": "1975-04-12"},
         {"birth_date": "1988-04-21"},
         {"postcode": "LS11BA"},
+        # A swapped-with-typo test whose similarity rounds to exactly float32(0.9):
+        # "williams" / "will" (both paths must compare the rounded double alike).
+        {"given_name": "william", "family_name": "williams"},
+        {"given_name": "will", "family_name": "williams"},
+        # A namesake's numbered mailbox, and a family name a mailbox still holds.
+        {"email": "olivia.bennett89@example.com"},
+        {"family_name": "hale", "email": "olivia.bennett@example.com"},
+        # Initials of the formal name behind a nickname.
+        {"given_name": "o"},
+        {"given_name": "r", "family_name": "bennett"},
     ]
     return [base, *({**base, **change} for change in variants)]
 
