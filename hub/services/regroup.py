@@ -52,11 +52,6 @@ class Regrouping:
         """The incoming record's entity: a golden ID, or a ``NewEntity`` to issue."""
         return self.plan.targets[self.record_id]
 
-    def cluster_of(self, record_id: int) -> list[int]:
-        """The records that end in one entity with ``record_id``."""
-        target = self.plan.targets[record_id]
-        return [r for r, t in self.plan.targets.items() if t == target]
-
 
 def regroup(record_id: int, standardised: dict, entity_ids: list[str],
             config: MatchConfig) -> Regrouping:
