@@ -17,6 +17,8 @@ from collections.abc import Sequence
 
 from django.db import connection, models
 
+from hub.services.write_behind import write, writes_queued
+
 _BATCH = 2000
 
 
@@ -66,23 +68,37 @@ def insert_returning_id(obj: models.Model, *, conflict: tuple[str, ...] = ()) ->
     return obj.pk
 
 
+def insert_row(obj: models.Model) -> None:
+    """INSERT one unsaved object (a link, an event) in one plain statement. Inside a
+    ``hub.services.write_behind.writes_sent_together`` block it is queued with the block's
+    other last writes and keeps no id; otherwise it runs at once and its id is set."""
+    if writes_queued():
+        write(_insert_sql(type(obj), (), returning=False),
+              row_values(insert_fields(type(obj)), obj))
+    else:
+        insert_returning_id(obj)
+
+
 def update_columns(obj: models.Model, names: tuple[str, ...]) -> None:
     """UPDATE the named fields of a saved object, as ``save(update_fields=names)`` would
-    (``auto_now`` fields among them take the current time), in one plain statement."""
+    (``auto_now`` fields among them take the current time), in one plain statement sent
+    through ``hub.services.write_behind.write``."""
     model = type(obj)
     fields = [model._meta.get_field(name) for name in names]
     values = [_database_value(field, obj, add=False) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(_update_sql(model, names), [*values, obj.pk])
+    write(_update_sql(model, names), [*values, obj.pk])
 
 
 @functools.cache
-def _insert_sql(model: type[models.Model], conflict: tuple[str, ...]) -> str:
+def _insert_sql(model: type[models.Model], conflict: tuple[str, ...],
+                returning: bool = True) -> str:
     fields = insert_fields(model)
     sql = (f"INSERT INTO {_table(model)} ({_columns(fields)}) "
            f"VALUES ({', '.join(['%s'] * len(fields))})")
     if conflict:
         sql += f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING"
+    if not returning:
+        return sql
     return f"{sql} RETURNING {connection.ops.quote_name(model._meta.pk.column)}"
 
 

@@ -6,7 +6,7 @@ from django.db import connection
 from django.utils import timezone
 
 from hub.models import Entity, Link, SourceRecord
-from hub.services.bulk import insert_returning_id
+from hub.services.bulk import insert_returning_id, insert_row
 from hub.services.sql import any_of
 
 
@@ -71,8 +71,9 @@ def link_start(*, record: SourceRecord, entity: Entity, origin: str, outcome: st
     """Make ``entity`` the record's entity with a new current link.
 
     The new link is also left on the record as ``current_link``, so the caller can report it
-    without reading it back. A record inserted in this transaction (``record.is_new``) has no
-    link to end.
+    without reading it back (without an id while writes are queued: see
+    ``hub.services.bulk.insert_row``). A record inserted in this transaction
+    (``record.is_new``) has no link to end.
     """
     if not getattr(record, "is_new", False):
         link_end(record)
@@ -82,7 +83,9 @@ def link_start(*, record: SourceRecord, entity: Entity, origin: str, outcome: st
         source_record=record, entity=entity, origin=origin, outcome=outcome, score=score,
         explanation=explanation, model_version=model_version,
         created_by=actor if getattr(actor, "is_authenticated", False) else None)
-    insert_returning_id(record.current_link)  # one plain INSERT (see hub.services.bulk)
+    # One plain INSERT that may go with the other last writes (hub.services.write_behind): the
+    # new link is reported from this object, never read back in the same transaction.
+    insert_row(record.current_link)
     return record.current_link
 
 

@@ -1,7 +1,7 @@
 """Writing events: the one place that appends to the change log."""
 
 from hub.models import Event
-from hub.services.bulk import insert_returning_id
+from hub.services.bulk import insert_row
 
 
 def event_record(*, kind: str, entity_id: str = "", source_record_id: int | None = None,
@@ -19,6 +19,7 @@ def event_record(*, kind: str, entity_id: str = "", source_record_id: int | None
         payload=payload or {},
     )
     # One plain INSERT: every real-time upsert writes an event, and the ORM's create compiles
-    # its statement anew each time.
-    insert_returning_id(event)
+    # its statement anew each time. Nobody reads an event back in the transaction that wrote it,
+    # so it may go with the other last writes (hub.services.write_behind).
+    insert_row(event)
     return event

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -42,6 +42,7 @@ from hub.services.matching import (
 from hub.services.privacy_suppression import ANY_SUPPRESSED_SQL, suppressed_record_hold
 from hub.services.regroup import regroup
 from hub.services.transactions import atomic_with_retry
+from hub.services.write_behind import writes_sent_together
 from linkage.config import MatchConfig
 from linkage.standardise import standardise_record
 
@@ -100,6 +101,37 @@ def source_by_code(code: str) -> SourceSystem:
         raise InvalidInput({"source": [f"unknown source system '{code}'"[:120]]})
     return SourceSystem.from_db(connection.alias, ["id", "code", "is_active"],
                                 [row[0], code, True])
+
+
+# Source system ids by code, as this process last looked them up: every upsert names its source,
+# and the lookup would be a round trip of its own. Each upsert confirms inside its transaction,
+# in the statement that reads its matching context, that the source is still active under that
+# code; when it is not, the entry is forgotten and the source looked up afresh.
+_SOURCE_IDS: dict[str, int] = {}
+_SOURCE_ACTIVE_SQL = (f"SELECT 1 FROM {SourceSystem._meta.db_table} "
+                      "WHERE id = %s AND code = %s AND is_active")
+
+
+def _source_for_upsert(code: str, *, fresh: bool = False) -> SourceSystem:
+    """The source system of this code (``source_by_code``), from this process's memory of it
+    unless ``fresh``; ``_matching_context`` confirms it in the upsert's transaction."""
+    source_id = None if fresh else _SOURCE_IDS.get(code)
+    if source_id is None:
+        _SOURCE_IDS.pop(code, None)
+        source = source_by_code(code)
+        _SOURCE_IDS[code] = source.pk
+        return source
+    return SourceSystem.from_db(connection.alias, ["id", "code", "is_active"],
+                                [source_id, code, True])
+
+
+def _with_current_source(source: SourceSystem, upsert: Callable[[SourceSystem], object]):
+    """Run ``upsert`` with ``source``; once more with a fresh lookup of its code if the source
+    remembered under that code changed (deactivated, or replaced by another with that code)."""
+    try:
+        return upsert(source)
+    except _SourceChanged:
+        return upsert(_source_for_upsert(source.code, fresh=True))
 
 
 def _record_for_update(source: SourceSystem, source_key: str,
@@ -207,13 +239,21 @@ def _store(record: SourceRecord, prepared: PreparedRecord, version, updated_at) 
         record.source_updated_at = updated_at
 
 
-def _matching_context() -> tuple[MatchConfig, bool]:
+class _SourceChanged(Exception):
+    """The source system this process knew under a code is no longer active under it."""
+
+
+def _matching_context(source: SourceSystem) -> tuple[MatchConfig, bool]:
     """The configuration in force and whether the suppression list holds anybody, in one
-    statement (both are read for every change; see ``hub.services.match_config`` and
-    ``hub.services.privacy_suppression``)."""
+    statement that also confirms the source is still active under its code (all three are
+    read for every change; see ``hub.services.match_config``,
+    ``hub.services.privacy_suppression`` and ``_source_for_upsert``)."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT ({ACTIVE_VERSION_SQL}), ({ANY_SUPPRESSED_SQL})")
-        version, any_suppressed = cursor.fetchone()
+        cursor.execute(f"SELECT ({ACTIVE_VERSION_SQL}), ({ANY_SUPPRESSED_SQL}), "
+                       f"EXISTS ({_SOURCE_ACTIVE_SQL})", [source.pk, source.code])
+        version, any_suppressed, source_active = cursor.fetchone()
+    if not source_active:
+        raise _SourceChanged(source.code)
     return match_config_of(version), bool(any_suppressed)
 
 
@@ -244,30 +284,10 @@ def _rematch(record: SourceRecord, was_active: bool, actor, *,
                           config=config, actor=actor, created=created)
 
 
-def _upsert(source: SourceSystem, source_key: str, prepared: PreparedRecord,
-            version: int | None, updated_at: datetime | None, actor) -> IngestResult:
-    record, created = _record_for_update(source, source_key, prepared)
-    order = 1 if created else _version_order(record, version, updated_at)
-    was_active = record.state == SourceRecord.State.ACTIVE
-    if order < 0 or (order == 0 and not was_active):
-        return _current_result(record, "stale", "an equal or newer version is already stored")
-    if was_active and record.content_hash == prepared.content_hash and (
-            order == 0 or (version is None and updated_at is None)):
-        return _current_result(record, "unchanged")
-    if order == 0:
-        raise Conflict("this version is already stored with different key attributes")
-    attributes_changed = not was_active or record.standardised != prepared.standardised
-    _store(record, prepared, version, updated_at)
-    config, any_suppressed = _matching_context()
-    if not was_active:
-        # An erased person sent again is held for a steward, never silently re-linked.
-        held_tasks = suppressed_record_hold(record=record, actor=actor,
-                                            any_suppressed=any_suppressed)
-        if held_tasks is not None:
-            result = _current_result(record, "created" if created else "updated",
-                                     "matches an erased person: held for review")
-            result.outcome, result.review_tasks = "review", held_tasks
-            return result
+def _match_and_store(record: SourceRecord, created: bool, was_active: bool,
+                     attributes_changed: bool, config: MatchConfig, actor) -> dict:
+    """Match the record unless nothing to match on changed, then save its row; returns the
+    event payload part."""
     current_link = (None if created
                     else Link.objects.filter(source_record=record, ended_at=None).first())
     if not attributes_changed or (current_link and current_link.origin == Link.Origin.MANUAL):
@@ -281,11 +301,43 @@ def _upsert(source: SourceSystem, source_key: str, prepared: PreparedRecord,
                                 "updated_at"))
     else:
         record.save()
+    return match_payload
+
+
+def _upsert(source: SourceSystem, source_key: str, prepared: PreparedRecord,
+            version: int | None, updated_at: datetime | None, actor) -> IngestResult:
+    config, any_suppressed = _matching_context(source)
+    record, created = _record_for_update(source, source_key, prepared)
+    order = 1 if created else _version_order(record, version, updated_at)
+    was_active = record.state == SourceRecord.State.ACTIVE
+    if order < 0 or (order == 0 and not was_active):
+        return _current_result(record, "stale", "an equal or newer version is already stored")
+    if was_active and record.content_hash == prepared.content_hash and (
+            order == 0 or (version is None and updated_at is None)):
+        return _current_result(record, "unchanged")
+    if order == 0:
+        raise Conflict("this version is already stored with different key attributes")
+    attributes_changed = not was_active or record.standardised != prepared.standardised
+    _store(record, prepared, version, updated_at)
+    if not was_active:
+        # An erased person sent again is held for a steward, never silently re-linked.
+        held_tasks = suppressed_record_hold(record=record, actor=actor,
+                                            any_suppressed=any_suppressed)
+        if held_tasks is not None:
+            result = _current_result(record, "created" if created else "updated",
+                                     "matches an erased person: held for review")
+            result.outcome, result.review_tasks = "review", held_tasks
+            return result
     change = "created" if created else "updated"
-    event_record(kind=f"record.{change}", entity_id=record.entity_id,
-                 source_record_id=record.pk, actor=actor,
-                 payload={"source_id": source.pk, "version": record.source_version,
-                          **match_payload})
+    # The new link, the record's row and the event are read by nobody before the commit: they
+    # go to the database together (hub.services.write_behind), one round trip for three.
+    with writes_sent_together():
+        match_payload = _match_and_store(record, created, was_active, attributes_changed,
+                                         config, actor)
+        event_record(kind=f"record.{change}", entity_id=record.entity_id,
+                     source_record_id=record.pk, actor=actor,
+                     payload={"source_id": source.pk, "version": record.source_version,
+                              **match_payload})
     if "review_task_ids" in match_payload:
         # Matching just ran: the link is the one it wrote, and the only open tasks are those
         # it opened (it cancelled the others).
@@ -309,9 +361,10 @@ def record_upsert(*, source_code: str, source_key: str, attributes: Mapping,
     and says so in ``change`` (unchanged / stale). Raises ``InvalidInput`` for bad attributes or
     an unknown source and ``Conflict`` for a stored version with different attributes.
     """
-    source = source_by_code(source_code)
+    source = _source_for_upsert(source_code)
     prepared = prepare_attributes(attributes)
-    return _upsert_one(source, source_key, prepared, version, updated_at, actor)
+    return _with_current_source(source, lambda current: _upsert_one(
+        current, source_key, prepared, version, updated_at, actor))
 
 
 def records_upsert_batch(*, source_code: str, items: list[Mapping], actor=None,
@@ -326,7 +379,7 @@ def records_upsert_batch(*, source_code: str, items: list[Mapping], actor=None,
     limit = settings.INGEST_BATCH_LIMIT
     if len(items) > limit:
         raise InvalidInput({"records": [f"at most {limit} records per batch, got {len(items)}"]})
-    source = source_by_code(source_code)
+    source = _source_for_upsert(source_code)
     prepared, problems = [], {}
     for index, item in enumerate(items):
         try:
@@ -335,7 +388,8 @@ def records_upsert_batch(*, source_code: str, items: list[Mapping], actor=None,
             problems[str(index)] = error.errors
     if problems:
         raise InvalidInput({"records": problems})
-    return _upsert_batch(source, items, prepared, actor)
+    return _with_current_source(
+        source, lambda current: _upsert_batch(current, items, prepared, actor))
 
 
 @atomic_with_retry

@@ -188,3 +188,37 @@ def test_requests_without_a_token_are_refused(db, sources, person, method):
                                             format="json")
     assert response.status_code == 401
     assert not SourceRecord.objects.exists()
+
+
+def test_a_source_deactivated_after_use_refuses_further_records(api, person):
+    """The hub remembers source ids by code between upserts; deactivating a source must still
+    take effect at the next upsert, with nothing stored."""
+    from hub.models import SourceSystem
+
+    assert put(api, "crm", "CRM-1", person).status_code == 201
+    SourceSystem.objects.filter(code="crm").update(is_active=False)
+
+    response = put(api, "crm", "CRM-2", person)
+
+    assert response.status_code == 400
+    assert "unknown source system" in response.json()["source"][0]
+    assert not SourceRecord.objects.filter(source_key="CRM-2").exists()
+    assert record_events().count() == 1
+
+
+def test_a_source_replaced_under_the_same_code_receives_records(api, person):
+    """A source deleted and registered again has a new id: the remembered one is not used."""
+    from hub.models import SourceSystem
+    from hub.services.sources import source_add
+
+    assert put(api, "billing", "B-1", person).status_code == 201
+    SourceRecord.objects.filter(source__code="billing").delete()
+    old = SourceSystem.objects.get(code="billing")
+    old.delete()
+    new, _ = source_add(code="billing")
+    assert new.pk != old.pk
+
+    response = put(api, "billing", "B-2", person)
+
+    assert response.status_code == 201, response.json()
+    assert SourceRecord.objects.get(source_key="B-2").source_id == new.pk
