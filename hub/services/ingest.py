@@ -99,8 +99,13 @@ def source_by_code(code: str) -> SourceSystem:
         row = cursor.fetchone()
     if row is None:
         raise InvalidInput({"source": [f"unknown source system '{code}'"[:120]]})
+    return _active_source(row[0], code)
+
+
+def _active_source(source_id: int, code: str) -> SourceSystem:
+    """An active source system known by id and code; its other fields load when first used."""
     return SourceSystem.from_db(connection.alias, ["id", "code", "is_active"],
-                                [row[0], code, True])
+                                [source_id, code, True])
 
 
 # Source system ids by code, as this process last looked them up: every upsert names its source,
@@ -116,13 +121,12 @@ def _source_for_upsert(code: str, *, fresh: bool = False) -> SourceSystem:
     """The source system of this code (``source_by_code``), from this process's memory of it
     unless ``fresh``; ``_matching_context`` confirms it in the upsert's transaction."""
     source_id = None if fresh else _SOURCE_IDS.get(code)
-    if source_id is None:
-        _SOURCE_IDS.pop(code, None)
-        source = source_by_code(code)
-        _SOURCE_IDS[code] = source.pk
-        return source
-    return SourceSystem.from_db(connection.alias, ["id", "code", "is_active"],
-                                [source_id, code, True])
+    if source_id is not None:
+        return _active_source(source_id, code)
+    _SOURCE_IDS.pop(code, None)  # an unknown or inactive code is not remembered
+    source = source_by_code(code)
+    _SOURCE_IDS[code] = source.pk
+    return source
 
 
 def _with_current_source(source: SourceSystem, upsert: Callable[[SourceSystem], object]):
