@@ -2,8 +2,9 @@
 
 The lookup runs on every upsert, so it is built for the round trip: on PostgreSQL one statement
 (of one shape, see ``hub.services.sql``) finds the records of every key and returns their
-standardised attributes with them; elsewhere a UNION ALL of one index lookup per key is
-followed by one read of the records. Only
+standardised attributes with them, sent in one pipeline with the record's own keys before it
+and its term-frequency counts after it (``hub.services.write_behind.read``); elsewhere a UNION
+ALL of one index lookup per key is followed by one read of the records. Only
 hashes of keys are looked up (``BlockingKey``); no readable value leaves the database here.
 """
 
@@ -11,13 +12,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from django.db import connection
 
 from hub.models import BlockingKey, SourceRecord
+from hub.services import write_behind
 from hub.services.sql import any_of
-from hub.services.term_frequencies import is_frequency_rule
+from hub.services.term_frequencies import Statement, is_frequency_rule
 from linkage.config import BlockingRule, MatchConfig
 
 Candidate = tuple[int, str, dict]  # record id, entity id, standardised attributes
@@ -56,49 +58,49 @@ def block_limit(rule: BlockingRule, config: MatchConfig) -> int:
 
 
 def blocked_candidates(record_id: int | None, keys: list[tuple[str, int]], config: MatchConfig,
-                       ) -> tuple[dict[int, set[str]], list[Candidate]]:
+                       along: Sequence[Statement] = (),
+                       ) -> tuple[dict[int, set[str]], list[Candidate], list[list[tuple]]]:
     """The active records sharing a blocking key with this one (never itself), with the rules
     that found each, and their attributes.
 
     A key shared by more records than its limit is too common to say anything (a default
-    postcode, a shared company phone) and forms no block; see ``block_limit``.
+    postcode, a shared company phone) and forms no block; see ``block_limit``. ``along``:
+    other read statements to send in the same round trip (after the writes still queued in
+    ``hub.services.write_behind``, such as this record's keys); their rows come third.
     """
     rule_of = {hashed: rule for rule, hashed in keys if not is_frequency_rule(rule)}
     if not rule_of:
-        return {}, []
+        return {}, [], write_behind.read(along)
     rules = {rule.name: rule for rule in config.blocking_rules}
     limits = {hashed: block_limit(rules[rule], config) for hashed, rule in rule_of.items()}
-    if connection.vendor == "postgresql":
-        return _lookup_in_one_statement(record_id, rule_of, limits)
-    found = _records_of_keys(record_id, rule_of, limits)
-    return found, active_records(found)
-
-
-def _lookup_in_one_statement(record_id, rule_of, limits):
-    sql = _LOOKUP_POSTGRESQL.format(keys=BlockingKey._meta.db_table,
-                                    records=SourceRecord._meta.db_table)
     hashes = list(rule_of)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [hashes, [limits[h] for h in hashes], record_id,
-                             SourceRecord.State.ACTIVE.value])
-        rows = cursor.fetchall()
-    found = {candidate_id: {rule_of[h] for h in key_hashes}
-             for candidate_id, _, _, key_hashes in rows}
-    return found, [(candidate_id, entity_id, _decoded(value))
-                   for candidate_id, entity_id, value, _ in rows]
+    if connection.vendor == "postgresql":
+        sql = _LOOKUP_POSTGRESQL.format(keys=BlockingKey._meta.db_table,
+                                        records=SourceRecord._meta.db_table)
+        rows, *others = write_behind.read([
+            (sql, [hashes, [limits[h] for h in hashes], record_id,
+                   SourceRecord.State.ACTIVE.value]), *along])
+        found = {candidate_id: {rule_of[h] for h in key_hashes}
+                 for candidate_id, _, _, key_hashes in rows}
+        return found, [(candidate_id, entity_id, _decoded(value))
+                       for candidate_id, entity_id, value, _ in rows], others
+    rows, *others = write_behind.read([_records_of_keys_statement(hashes, limits), *along])
+    found = _records_of_keys(record_id, rule_of, limits, rows)
+    return found, active_records(found), others
 
 
-def _records_of_keys(record_id, rule_of, limits) -> dict[int, set[str]]:
+def _records_of_keys_statement(hashes: list[int], limits: dict[int, int]) -> Statement:
     """Records per key in one round trip: a UNION ALL of one index lookup per key, each cut
     at its limit + 1 rows."""
     table = BlockingKey._meta.db_table
     lookup = (f"SELECT * FROM (SELECT key_hash, source_record_id FROM {table} "
               "WHERE key_hash = %s LIMIT %s) AS k{n}")
-    sql = " UNION ALL ".join(lookup.format(n=n) for n in range(len(rule_of)))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [value for hashed in rule_of for value in (hashed,
-                                                                       limits[hashed] + 1)])
-        rows = cursor.fetchall()
+    return (" UNION ALL ".join(lookup.format(n=n) for n in range(len(hashes))),
+            [value for hashed in hashes for value in (hashed, limits[hashed] + 1)])
+
+
+def _records_of_keys(record_id, rule_of, limits, rows) -> dict[int, set[str]]:
+    """The records the keys found, with their rules, from the rows of the UNION ALL."""
     per_key = Counter(hashed for hashed, _ in rows)
     found: dict[int, set[str]] = {}
     for hashed, candidate_id in rows:

@@ -17,6 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from hub.models import BlockingKey, Link, ReviewTask, SourceRecord, SourceSystem
+from hub.services import write_behind
 from hub.services.bulk import insert_returning_id, update_columns
 from hub.services.entities import (
     entities_lock,
@@ -209,27 +210,28 @@ def _current_result(record: SourceRecord, change: str, message: str = "", *,
 
 def _replace_blocking_keys(record: SourceRecord, keys: list[tuple[str, int]], *,
                            created: bool = False) -> None:
+    # Both statements may wait in write_behind: the keys are read only through
+    # write_behind.read (candidates and term frequencies), which sends them first.
+    table = BlockingKey._meta.db_table
     if not created:  # a record inserted in this transaction has no keys yet
-        BlockingKey.objects.filter(source_record=record).delete()
+        write_behind.write(f"DELETE FROM {table} WHERE source_record_id = %s", [record.pk])
     rows = list(dict.fromkeys(keys))
     if not rows:
         return
     # One plain INSERT: bulk_create costs more than the insert itself for the two dozen rows
     # of one record, on the real-time path. On PostgreSQL the rows come as two arrays, so the
     # statement has one shape whatever their number (see hub.services.sql).
-    table = BlockingKey._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"INSERT INTO {table} (source_record_id, rule, key_hash) "
-                "SELECT %s, rule, key_hash FROM unnest(%s::varchar[], %s::bigint[]) "
-                "AS keys (rule, key_hash)",
-                [record.pk, [rule for rule, _ in rows], [hashed for _, hashed in rows]])
-        else:
-            cursor.execute(
-                f"INSERT INTO {table} (source_record_id, rule, key_hash) VALUES "
-                + ", ".join(["(%s, %s, %s)"] * len(rows)),
-                [value for rule, hashed in rows for value in (record.pk, rule, hashed)])
+    if connection.vendor == "postgresql":
+        write_behind.write(
+            f"INSERT INTO {table} (source_record_id, rule, key_hash) "
+            "SELECT %s, rule, key_hash FROM unnest(%s::varchar[], %s::bigint[]) "
+            "AS keys (rule, key_hash)",
+            [record.pk, [rule for rule, _ in rows], [hashed for _, hashed in rows]])
+    else:
+        write_behind.write(
+            f"INSERT INTO {table} (source_record_id, rule, key_hash) VALUES "
+            + ", ".join(["(%s, %s, %s)"] * len(rows)),
+            [value for rule, hashed in rows for value in (record.pk, rule, hashed)])
 
 
 def _store(record: SourceRecord, prepared: PreparedRecord, version, updated_at) -> None:
@@ -252,10 +254,10 @@ def _matching_context(source: SourceSystem) -> tuple[MatchConfig, bool]:
     statement that also confirms the source is still active under its code (all three are
     read for every change; see ``hub.services.match_config``,
     ``hub.services.privacy_suppression`` and ``_source_for_upsert``)."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT ({ACTIVE_VERSION_SQL}), ({ANY_SUPPRESSED_SQL}), "
-                       f"EXISTS ({_SOURCE_ACTIVE_SQL})", [source.pk, source.code])
-        version, any_suppressed, source_active = cursor.fetchone()
+    # Through write_behind.read: the transaction's BEGIN travels with this statement.
+    [[(version, any_suppressed, source_active)]] = write_behind.read([(
+        f"SELECT ({ACTIVE_VERSION_SQL}), ({ANY_SUPPRESSED_SQL}), EXISTS ({_SOURCE_ACTIVE_SQL})",
+        [source.pk, source.code])])
     if not source_active:
         raise _SourceChanged(source.code)
     return match_config_of(version), bool(any_suppressed)

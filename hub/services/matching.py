@@ -21,7 +21,11 @@ from django.db.models import Q
 from hub.models import Decision, SourceRecord
 from hub.services.candidates import active_records, blocked_candidates
 from hub.services.regroup import Regrouping
-from hub.services.term_frequencies import frequency_keys, record_frequencies
+from hub.services.term_frequencies import (
+    FrequencyCount,
+    frequency_keys,
+    record_frequencies,
+)
 from linkage.blocking import blocking_keys
 from linkage.cluster import ClusterSettings
 from linkage.config import MatchConfig
@@ -108,7 +112,8 @@ def score_candidates(*, record_id: int | None, standardised: Mapping, config: Ma
     and the decision constraints ({"same": entity ids, "different": entity ids}).
     ``has_decisions=False`` (a record just inserted) skips looking its decisions up.
     """
-    found, rows = blocked_candidates(record_id, keys, config)
+    counting = FrequencyCount(standardised, config)  # counted in the lookup's round trip
+    found, rows, counted = blocked_candidates(record_id, keys, config, counting.statements)
     for extra_id in extra_record_ids:
         if extra_id != record_id:
             found.setdefault(extra_id, set()).add("same_entity")
@@ -127,7 +132,7 @@ def score_candidates(*, record_id: int | None, standardised: Mapping, config: Ma
             constraints["same"].add(entity_id)
         if candidate_id in found:
             scored.append((candidate_id, entity_id, candidate_std))
-    frequencies = record_frequencies(standardised, config)
+    frequencies = counting.frequencies(counted)
     scores = score_many(standardised, [std for _, _, std in scored], config, frequencies)
     best: dict[str, EntityCandidate] = {}
     auto_links: Counter = Counter()

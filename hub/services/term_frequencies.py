@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from django.db import connection
 
 from hub.models import BlockingKey
+from hub.services import write_behind
 from linkage.config import MatchConfig
 from linkage.frequencies import MIN_RECORDS
 
@@ -82,80 +83,97 @@ class KnownFrequencies:
         return self._totals.get(attribute)
 
 
-def _count(key_hashes: list[int], limit: int | None) -> dict[int, int]:
-    """Rows per key hash in one round trip, each counted up to ``limit``."""
+Statement = tuple[str, list]
+
+
+def _count_statement(key_hashes: list[int], limit: int | None) -> Statement:
+    """The statement counting rows per key hash, each up to ``limit``; rows (hash, count)."""
     table = BlockingKey._meta.db_table
     if connection.vendor == "postgresql":
         # One statement shape for any number of hashes (hub.services.sql); LIMIT NULL counts
         # all.
-        sql = (f"SELECT h, (SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE key_hash = h "
-               "LIMIT %s) AS found) FROM unnest(%s::bigint[]) AS h")
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [limit, list(key_hashes)])
-            return dict(cursor.fetchall())
+        return (f"SELECT h, (SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE key_hash = h "
+                "LIMIT %s) AS found) FROM unnest(%s::bigint[]) AS h", [limit, list(key_hashes)])
     cap = f" LIMIT {int(limit)}" if limit else ""
     one = (f"SELECT %s AS key_hash, (SELECT COUNT(*) FROM (SELECT 1 FROM {table} "
            f"WHERE key_hash = %s{cap}) AS found) AS rows")
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join([one] * len(key_hashes)),
-                       [value for hashed in key_hashes for value in (hashed, hashed)])
-        return dict(cursor.fetchall())
+    return (" UNION ALL ".join([one] * len(key_hashes)),
+            [value for hashed in key_hashes for value in (hashed, hashed)])
 
 
-def _cached_totals(key_hashes: list[int]) -> dict[int, int]:
-    """Records holding each attribute: kept TOTALS_MAX_AGE seconds once the hub is large."""
-    now = time.monotonic()
-    stale = [h for h in key_hashes
-             if h not in _totals or _totals[h][1] < CACHE_FROM_RECORDS
-             or now - _totals[h][0] >= TOTALS_MAX_AGE]
-    if stale:
-        for hashed, rows in _count(stale, None).items():
-            _totals[hashed] = (now, rows)
-    return {h: _totals[h][1] for h in key_hashes}
+class FrequencyCount:
+    """How common each of a record's term-frequency values is among the hub's records: the
+    statements to count them (``statements``, none when the caches know every count) and the
+    frequencies from their rows (``frequencies``).
 
+    Split in two so that the real-time path can send the counting statements in the round trip
+    of its candidate lookup (``hub.services.candidates``). The record's own rows are counted
+    when it is already stored, as the batch path counts every record it matches.
+    """
 
-def _value_counts(key_hashes: list[int], *, cached: bool) -> dict[int, int]:
-    """Records holding each value, counted up to MAX_COUNT; common ones cached if ``cached``."""
-    now = time.monotonic()
-    counts = {h: _common[h][1] for h in key_hashes
-              if cached and h in _common and now - _common[h][0] < TOTALS_MAX_AGE}
-    missing = [h for h in key_hashes if h not in counts]
-    if missing:
-        for hashed, rows in _count(missing, MAX_COUNT).items():
-            counts[hashed] = rows
-            if cached and rows >= COMMON_COUNT:
-                _common[hashed] = (now, rows)
-                _common.move_to_end(hashed)
-        while len(_common) > _CACHE_SIZE:
-            _common.popitem(last=False)
-    return counts
+    def __init__(self, standardised: Mapping, config: MatchConfig) -> None:
+        from hub.services.matching import key_hash
+
+        self._values: dict[int, tuple[str, str]] = {}  # value hash -> (attribute, value)
+        self._totals_of: dict[str, int] = {}  # attribute -> hash of its "any value" marker
+        for attribute in _frequency_attributes(config):
+            value = standardised.get(attribute)
+            if value:
+                rule = FREQUENCY_RULE_PREFIX + attribute
+                self._values[key_hash(rule, value)] = (attribute, value)
+                self._totals_of[attribute] = key_hash(rule, _ANY_VALUE)
+        self._now = time.monotonic()
+        self._stale_totals = [h for h in self._totals_of.values() if not self._total_fresh(h)]
+        # Whether the hub is large enough for common values to be cached: decided on the
+        # totals known before this count (they change by a negligible fraction meanwhile).
+        self._cached = bool(self._values) and all(
+            _totals.get(h, (0.0, 0))[1] >= CACHE_FROM_RECORDS for h in self._totals_of.values())
+        self._counts = {h: _common[h][1] for h in self._values
+                        if self._cached and h in _common
+                        and self._now - _common[h][0] < TOTALS_MAX_AGE}
+        self._uncounted = [h for h in self._values if h not in self._counts]
+        self.statements: list[Statement] = []
+        if self._stale_totals:
+            self.statements.append(_count_statement(self._stale_totals, None))
+        if self._uncounted:
+            self.statements.append(_count_statement(self._uncounted, MAX_COUNT))
+
+    def _total_fresh(self, hashed: int) -> bool:
+        known = _totals.get(hashed)
+        return (known is not None and known[1] >= CACHE_FROM_RECORDS
+                and self._now - known[0] < TOTALS_MAX_AGE)
+
+    def frequencies(self, results: list[list[tuple]]) -> KnownFrequencies:
+        """The frequencies, from the rows of ``statements`` (in their order)."""
+        results = list(results)
+        totals = {h: _totals[h][1] for h in self._totals_of.values() if self._total_fresh(h)}
+        if self._stale_totals:
+            for hashed, rows in results.pop(0):
+                _totals[hashed] = (self._now, rows)
+                totals[hashed] = rows
+        counts = dict(self._counts)
+        if self._uncounted:
+            for hashed, rows in results.pop(0):
+                counts[hashed] = rows
+                if self._cached and rows >= COMMON_COUNT:
+                    _common[hashed] = (self._now, rows)
+                    _common.move_to_end(hashed)
+            while len(_common) > _CACHE_SIZE:
+                _common.popitem(last=False)
+        frequencies, known_totals = {}, {}
+        for hashed, (attribute, value) in self._values.items():
+            total = totals[self._totals_of[attribute]]
+            if counts.get(hashed) and total >= MIN_RECORDS:
+                frequencies[(attribute, value)] = min(counts[hashed], total) / total
+                known_totals[attribute] = float(total)
+        return KnownFrequencies(frequencies, known_totals)
 
 
 def record_frequencies(standardised: Mapping, config: MatchConfig) -> KnownFrequencies:
     """How common each of the record's term-frequency values is among the hub's records.
 
-    One query for the values (plus, every few minutes, one for the totals). The record's own
-    rows are counted when it is already stored, as the batch path counts every record it
-    matches.
+    One round trip for the values not cached (with, every few minutes, the totals), none when
+    the caches know them all; see ``FrequencyCount``.
     """
-    from hub.services.matching import key_hash
-
-    values: dict[int, tuple[str, str]] = {}
-    totals_of: dict[str, int] = {}
-    for attribute in _frequency_attributes(config):
-        value = standardised.get(attribute)
-        if value:
-            rule = FREQUENCY_RULE_PREFIX + attribute
-            values[key_hash(rule, value)] = (attribute, value)
-            totals_of[attribute] = key_hash(rule, _ANY_VALUE)
-    if not values:
-        return KnownFrequencies({})
-    totals = _cached_totals(list(totals_of.values()))
-    counts = _value_counts(list(values), cached=min(totals.values()) >= CACHE_FROM_RECORDS)
-    frequencies, known_totals = {}, {}
-    for hashed, (attribute, value) in values.items():
-        total = totals[totals_of[attribute]]
-        if counts.get(hashed) and total >= MIN_RECORDS:
-            frequencies[(attribute, value)] = min(counts[hashed], total) / total
-            known_totals[attribute] = float(total)
-    return KnownFrequencies(frequencies, known_totals)
+    count = FrequencyCount(standardised, config)
+    return count.frequencies(write_behind.read(count.statements) if count.statements else [])

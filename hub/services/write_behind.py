@@ -8,8 +8,12 @@ ends: as one psycopg pipeline on PostgreSQL (one round trip), one after the othe
 Still inside the caller's transaction: they commit or roll back with it, and an error in any of
 them is raised as Django's database error at the end of the block, before the commit.
 
-Only writes that no later statement of the block reads may be queued: new links, events, the
-row of the record being written.
+Only writes that no later statement of the block reads may be queued (new links, events, the
+row of the record being written), or writes whose readers go through ``read``: it sends the
+queued writes first and its own statements behind them in the same round trip (the record's
+blocking keys, then the candidate lookup and the term-frequency counts that read them). The
+first ``read`` of a transaction also carries psycopg's BEGIN, which would otherwise wait for an
+answer of its own.
 """
 
 from __future__ import annotations
@@ -38,6 +42,55 @@ def write(sql: str, params: Sequence) -> None:
         queue.append((sql, params))
 
 
+def read(statements: Sequence[tuple[str, Sequence]]) -> list[list[tuple]]:
+    """Run the read statements after the queued writes, in one round trip on PostgreSQL;
+    returns each statement's rows.
+
+    The queued writes leave the queue (they are sent now, still inside the transaction), so
+    the statements see them.
+    """
+    queue = getattr(connection, _QUEUE, None) or []
+    writes = list(queue)
+    queue.clear()
+    if (not statements or connection.vendor != "postgresql"
+            or not _worth_a_pipeline(len(writes) + len(statements))):
+        _send(writes)
+        return [_rows(sql, params) for sql, params in statements]
+    cursors = [connection.cursor() for _ in statements]
+    try:
+        with connection.wrap_database_errors, connection.connection.pipeline():
+            _execute_all(cursors[0], writes)
+            for cursor, (sql, params) in zip(cursors, statements, strict=True):
+                cursor.execute(sql, params)
+        return [cursor.fetchall() for cursor in cursors]
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
+def _worth_a_pipeline(statements: int) -> bool:
+    # One statement gains nothing from a pipeline, unless it opens a transaction: then the
+    # BEGIN psycopg sends first goes with it instead of waiting for its own answer.
+    if statements > 1:
+        return True
+    from psycopg.pq import TransactionStatus
+
+    connection.ensure_connection()
+    raw = connection.connection
+    return not raw.autocommit and raw.info.transaction_status == TransactionStatus.IDLE
+
+
+def _rows(sql: str, params: Sequence) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _execute_all(cursor, statements: Sequence[tuple[str, Sequence]]) -> None:
+    for sql, params in statements:
+        cursor.execute(sql, params)
+
+
 @contextmanager
 def writes_sent_together() -> Iterator[None]:
     """Queue the ``write`` calls made inside the block and send them when it ends.
@@ -62,12 +115,10 @@ def _send(queue: list[tuple[str, Sequence]]) -> None:
         return
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql" or len(queue) == 1:
-            for sql, params in queue:
-                cursor.execute(sql, params)
+            _execute_all(cursor, queue)
             return
         # In a pipeline each execute only sends its statement; leaving the pipeline waits for
         # all the answers at once. Errors surface there, outside Django's cursor, so they are
         # translated to Django's exceptions here as the cursor would translate them.
         with connection.wrap_database_errors, connection.connection.pipeline():
-            for sql, params in queue:
-                cursor.execute(sql, params)
+            _execute_all(cursor, queue)
