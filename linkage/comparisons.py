@@ -162,6 +162,17 @@ def _nickname(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -
     return result
 
 
+def _nickname_typo(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
+    # A nickname (or its formal name) with a typo: "obb" / "robert". One side must be a name
+    # the lists know; the Python check runs on the distinct pairs of those only.
+    family = p.column.feature(("nickname_family",), features.nickname_family)
+    known = np.fromiter((bool(f) for f in family), dtype=bool, count=len(family))
+    result = np.zeros(len(at), dtype=bool)
+    candidates = np.flatnonzero(known[p.code_left[at]] | known[p.code_right[at]])
+    result[candidates] = _pairwise(p, at[candidates], p.column.values, features.nickname_typo)
+    return result
+
+
 def _initial(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -> np.ndarray:
     # An initial on one side, a name on the other that starts with it, or is a nickname of a
     # name that does ("r" and "becca", for Rebecca).
@@ -394,6 +405,7 @@ _TESTS: dict[str, Callable[[_Pairs, Comparison, Level, np.ndarray], np.ndarray]]
     "damerau": _measure,
     "phonetic": _phonetic,
     "nickname": _nickname,
+    "nickname_typo": _nickname_typo,
     "initial": _initial,
     "token": _token,
     "swapped": _swapped,

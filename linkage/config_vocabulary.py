@@ -19,6 +19,7 @@ METHOD_TESTS: dict[str, dict[str, str | None]] = {
         "kept_in_email": None,
         "damerau": "max_distance",
         "nickname": None,
+        "nickname_typo": None,
         "jaro_winkler": "threshold",
         "levenshtein": "max_distance",
         "phonetic": "algorithm",

@@ -13,6 +13,7 @@ from functools import cache, lru_cache
 import jellyfish
 from anyascii import anyascii
 from nicknames import NickNamer
+from rapidfuzz.distance import OSA
 
 from linkage import nickname_supplement as supplement
 
@@ -81,6 +82,58 @@ def nickname_group(value: str) -> frozenset[str]:
     if not canonicals and not namer.nicknames_of(value) and value not in supplement.NICKNAMES:
         return frozenset()
     return frozenset({value, *canonicals})
+
+
+# Family members this short ("al", "ed", "jo") are one edit away from too many names to say
+# anything when written with a typo.
+MIN_FAMILY_NAME = 3
+
+
+@lru_cache(maxsize=65_536)
+def nickname_family(value: str) -> frozenset[str]:
+    """Every name of the nickname families the value belongs to, of MIN_FAMILY_NAME letters or
+    more: the value, the formal names it is a nickname of, and all their nicknames ("bob" ->
+    robert, rob, bobby, ...). Empty for a name the lists do not know."""
+    group = nickname_group(value)
+    names = set(group)
+    for formal in group:
+        names |= _nicknamer().nicknames_of(formal)
+        names.update(supplement.NICKNAMES.get(formal, ()))
+    return frozenset(name for name in names if len(name) >= MIN_FAMILY_NAME)
+
+
+def _one_deletion(value: str) -> frozenset[str]:
+    # Two strings one edit apart (insertion, deletion, substitution, transposition) share
+    # one of these: a cheap test before the exact distance.
+    return frozenset({value, *(value[:i] + value[i + 1:] for i in range(len(value)))})
+
+
+@lru_cache(maxsize=65_536)
+def one_deletion_keys(value: str) -> frozenset[str]:
+    """The value and the value with any one character removed."""
+    return _one_deletion(value)
+
+
+@lru_cache(maxsize=65_536)
+def family_deletion_keys(value: str) -> frozenset[str]:
+    """``one_deletion_keys`` of every member of the value's ``nickname_family``."""
+    return frozenset().union(*(_one_deletion(name) for name in nickname_family(value)))
+
+
+@lru_cache(maxsize=262_144)
+def nickname_typo(left: str, right: str) -> bool:
+    """Whether one name is a member of the other's nickname family with at most one typo
+    (an inserted, dropped, changed or swapped letter): "obb" for Robert (bob), "becc" for
+    Rebecca (beck), "lizzie" for "elizaeth" (elizabeth)."""
+    return _typo_of_family(left, right) or _typo_of_family(right, left)
+
+
+def _typo_of_family(name: str, other: str) -> bool:
+    if len(other) < MIN_FAMILY_NAME or family_deletion_keys(name).isdisjoint(
+            one_deletion_keys(other)):
+        return False
+    return any(OSA.distance(member, other, score_cutoff=1) <= 1
+               for member in nickname_family(name))
 
 
 # Both paths ask for the canonical form of one address several times (blocking keys, local part,

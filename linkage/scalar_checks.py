@@ -134,6 +134,13 @@ def _nickname(comparison: Comparison, level: Level) -> Binder:
     return bind
 
 
+def _nickname_typo(comparison: Comparison, level: Level) -> Binder:
+    def bind(a, ra):
+        return lambda b, rb: features.nickname_typo(a, b)
+
+    return bind
+
+
 def _initial(comparison: Comparison, level: Level) -> Binder:
     def bind(a, ra):
         if len(a) == 1:
@@ -328,6 +335,7 @@ TESTS: dict[str, Callable[[Comparison, Level], Binder]] = {
     "damerau": _edit_distance,
     "phonetic": _phonetic,
     "nickname": _nickname,
+    "nickname_typo": _nickname_typo,
     "initial": _initial,
     "token": _token,
     "swapped": _swapped,

@@ -69,6 +69,10 @@ def crafted_records(attributes) -> list[dict]:
         {"given_name": "robert", "family_name": "smith"},
         {"given_name": "rob", "family_name": "smyth"},
         {"given_name": "r", "family_name": "smith"},
+        # a nickname with a typo: "obb" (bob) for Robert, "elizaeth" (elizabeth) for Lizzie
+        {"given_name": "obb", "family_name": "smith"},
+        {"given_name": "lizzie"},
+        {"given_name": "elizaeth"},
         {"given_name": "smith", "family_name": "robert"},
         {"given_name": "smith", "family_name": None},
         {"given_name": "bennett", "family_name": "olivia"},

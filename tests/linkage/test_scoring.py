@@ -107,6 +107,16 @@ def test_attributes_not_compared_by_the_configuration_do_not_count(config):
         ("given_name", "r", "becca", "initial"),
         ("given_name", "bill", "w", "initial"),
         ("given_name", "k", "becca", "else"),
+        # a member of the other's nickname family with one typo, either way round
+        ("given_name", "obb", "robert", "nickname_typo"),
+        ("given_name", "rebecca", "becc", "nickname_typo"),
+        ("given_name", "elizaeth", "lizzie", "nickname_typo"),
+        ("given_name", "kasi", "katarzyna", "nickname_typo"),
+        ("given_name", "haank", "henry", "nickname_typo"),
+        # two letters off the family, or a family member too short to carry a typo
+        ("given_name", "robert", "bxbb", "else"),
+        ("given_name", "ed", "edward", "nickname"),
+        ("given_name", "edward", "xd", "else"),
         ("given_name", "olivia", "sophie", "else"),
         ("family_name", "okonkwo hale", "hale", "token"),
         ("family_name", "smith", "smyth", "phonetic"),
