@@ -196,6 +196,11 @@ class WeightCap:
     max_weight: float
     mode: str = "sum"
     person_attributes: tuple[str, ...] = ()
+    # Agreement also counts at most ``max_weight`` while every one of these disagrees (both
+    # records hold it and it falls below 0 bits): a namesake at the same address (a parent and
+    # their child, the birth date unknown on one record) has a mailbox and a phone of their
+    # own, where one person's records nearly always share one of them.
+    contact_attributes: tuple[str, ...] = ()
     # The share of clearly different people among the pairs agreeing on the group below which
     # training drops the cap (None: ``training.household_share_min``); see
     # ``linkage.model.household_evidence``.

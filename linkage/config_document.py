@@ -21,6 +21,8 @@ def document_of(config: MatchConfig) -> dict[str, Any]:
         "weight_caps": [
             {"name": cap.name, "attributes": list(cap.attributes), "max_weight": cap.max_weight,
              "mode": cap.mode, "person_attributes": list(cap.person_attributes),
+             **({"contact_attributes": list(cap.contact_attributes)}
+                if cap.contact_attributes else {}),
              **({"min_share": cap.min_share} if cap.min_share is not None else {})}
             for cap in config.weight_caps
         ],

@@ -88,7 +88,8 @@ def _weight_caps(value: Any, comparisons: tuple[Comparison, ...]) -> tuple[Weigh
     for index, item in enumerate(value):
         path = f"weight_caps[{index}]"
         expect_keys(item, path, required=("name", "attributes", "max_weight"),
-                    optional=("description", "mode", "person_attributes", "min_share"))
+                    optional=("description", "mode", "person_attributes", "contact_attributes",
+                              "min_share"))
         name = text(item["name"], f"{path}.name")
         mode = item.get("mode", "sum")
         if mode not in CAP_MODES:
@@ -115,13 +116,22 @@ def _weight_caps(value: Any, comparisons: tuple[Comparison, ...]) -> tuple[Weigh
             if attribute not in compared or attribute in attributes:
                 raise ConfigError(f"{path}.person_attributes[{position}]",
                                   f"{attribute!r} is not compared outside the group")
+        contacts = item.get("contact_attributes", [])
+        if not isinstance(contacts, list) or (contacts and not persons):
+            raise ConfigError(f"{path}.contact_attributes",
+                              "must be a list, and only with person_attributes")
+        for position, attribute in enumerate(contacts):
+            if attribute not in compared or attribute in attributes or attribute in persons:
+                raise ConfigError(f"{path}.contact_attributes[{position}]",
+                                  f"{attribute!r} is not compared outside the group and the "
+                                  "person attributes")
         min_share = item.get("min_share")
         if min_share is not None:
             if not persons:
                 raise ConfigError(f"{path}.min_share", "only with person_attributes")
             min_share = probability(min_share, f"{path}.min_share")
         caps.append(WeightCap(name, tuple(attributes), max_weight, mode, tuple(persons),
-                              min_share))
+                              tuple(contacts), min_share))
     return tuple(caps)
 
 

@@ -32,16 +32,26 @@ def apply_weight_caps(weights: np.ndarray, config: MatchConfig) -> None:
         if cap.mode == "strongest":
             limit = np.maximum.reduce(positive)
             if cap.person_attributes:
-                misfit = np.zeros(len(weights), dtype=bool)
-                for k, c in enumerate(config.comparisons):
-                    if c.attribute in cap.person_attributes:
-                        misfit |= weights[:, k] < 0
+                misfit = _person_misfit(weights, config, cap)
                 limit = np.where(misfit, np.minimum(limit, cap.max_weight), limit)
             else:
                 limit = np.minimum(limit, cap.max_weight)
         else:
             limit = np.full(len(total), cap.max_weight)
         _scale_columns(weights, columns, total, limit, positive=True)
+
+
+def _person_misfit(weights: np.ndarray, config: MatchConfig, cap) -> np.ndarray:
+    """Per pair: does the person not fit the shared group? Any person attribute disagrees, or
+    every contact attribute does (see ``WeightCap``)."""
+    misfit = np.zeros(len(weights), dtype=bool)
+    contacts = np.ones(len(weights), dtype=bool) if cap.contact_attributes else None
+    for k, c in enumerate(config.comparisons):
+        if c.attribute in cap.person_attributes:
+            misfit |= weights[:, k] < 0
+        if contacts is not None and c.attribute in cap.contact_attributes:
+            contacts &= weights[:, k] < 0
+    return misfit if contacts is None else misfit | contacts
 
 
 def _one_disagreement(weights: np.ndarray, columns: list[int]) -> None:

@@ -365,3 +365,39 @@ def test_unrelated_names_stay_apart_after_the_supplement(config):
 
     assert attribute(score_pair(a, {**a, "given_name": "pepe"}, config), "given_name").level \
         != "nickname"
+
+
+def test_a_namesake_at_the_address_with_mailbox_and_phone_of_their_own_stays_below_auto_link(
+        config):
+    # A father's dated record and an undated one of his son: one name, one home, each with a
+    # mailbox and a mobile of his own.
+    home = {"given_name": "oliver", "family_name": "bennett", "address_line": "12 acacia avenue",
+            "locality": "leeds", "postcode": "LS11AB"}
+    father = {**home, "birth_date": "1961-03-04", "email": "obennett61@yahoo.com",
+              "phone": "+447700900111"}
+    son = {**home, "email": "ollie.b@gmail.com", "phone": "+447700900999"}
+    son_without_phone = {**son, "phone": None}
+
+    apart = score_pair(father, son, config)
+    one_contact_unknown = score_pair(father, son_without_phone, config)
+
+    assert apart.weight < config.auto_link_threshold
+    assert attribute(apart, "address_line").weight <= config.weight_caps[0].max_weight
+    # With one contact unknown nothing says "someone else": the home counts in full.
+    assert attribute(one_contact_unknown, "address_line").weight > \
+        attribute(apart, "address_line").weight
+
+
+def test_contact_attributes_of_a_cap_are_validated(config):
+    document = config.to_dict()
+    assert document["weight_caps"][0]["contact_attributes"] == ["email", "phone"]
+    document["weight_caps"][0]["contact_attributes"] = ["postcode"]
+    with pytest.raises(ConfigError) as error:
+        loads_config(__import__("json").dumps(document))
+    assert error.value.path == "weight_caps[0].contact_attributes[0]"
+
+    document = config.to_dict()
+    document["weight_caps"][0]["person_attributes"] = []
+    with pytest.raises(ConfigError) as error:
+        loads_config(__import__("json").dumps(document))
+    assert error.value.path == "weight_caps[0].contact_attributes"
