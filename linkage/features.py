@@ -102,22 +102,18 @@ def nickname_family(value: str) -> frozenset[str]:
     return frozenset(name for name in names if len(name) >= MIN_FAMILY_NAME)
 
 
-def _one_deletion(value: str) -> frozenset[str]:
-    # Two strings one edit apart (insertion, deletion, substitution, transposition) share
-    # one of these: a cheap test before the exact distance.
-    return frozenset({value, *(value[:i] + value[i + 1:] for i in range(len(value)))})
-
-
 @lru_cache(maxsize=65_536)
 def one_deletion_keys(value: str) -> frozenset[str]:
-    """The value and the value with any one character removed."""
-    return _one_deletion(value)
+    """The value and the value with any one character removed. Two strings one edit apart
+    (insertion, deletion, substitution, transposition) share one of these: a cheap test
+    before the exact distance."""
+    return frozenset({value, *(value[:i] + value[i + 1:] for i in range(len(value)))})
 
 
 @lru_cache(maxsize=65_536)
 def family_deletion_keys(value: str) -> frozenset[str]:
     """``one_deletion_keys`` of every member of the value's ``nickname_family``."""
-    return frozenset().union(*(_one_deletion(name) for name in nickname_family(value)))
+    return frozenset().union(*(one_deletion_keys(name) for name in nickname_family(value)))
 
 
 @lru_cache(maxsize=262_144)

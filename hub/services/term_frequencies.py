@@ -54,17 +54,22 @@ def _frequency_attributes(config: MatchConfig) -> list[str]:
     return [c.attribute for c in config.comparisons if c.term_frequency is not None]
 
 
-def frequency_keys(standardised: Mapping, config: MatchConfig) -> list[tuple[str, int]]:
-    """The ``tf:<attribute>`` (rule, key hash) rows of a standardised record."""
+def _counted_values(standardised: Mapping, config: MatchConfig):
+    """(attribute, value, rule, hash of the value, hash of the attribute's "any value" marker)
+    of each term-frequency value the record holds."""
     from hub.services.matching import key_hash
 
-    keys = []
     for attribute in _frequency_attributes(config):
         value = standardised.get(attribute)
         if value:
             rule = FREQUENCY_RULE_PREFIX + attribute
-            keys += [(rule, key_hash(rule, value)), (rule, key_hash(rule, _ANY_VALUE))]
-    return keys
+            yield attribute, value, rule, key_hash(rule, value), key_hash(rule, _ANY_VALUE)
+
+
+def frequency_keys(standardised: Mapping, config: MatchConfig) -> list[tuple[str, int]]:
+    """The ``tf:<attribute>`` (rule, key hash) rows of a standardised record."""
+    return [key for _, _, rule, value_hash, any_hash in _counted_values(standardised, config)
+            for key in ((rule, value_hash), (rule, any_hash))]
 
 
 class KnownFrequencies:
@@ -112,18 +117,15 @@ class FrequencyCount:
     """
 
     def __init__(self, standardised: Mapping, config: MatchConfig) -> None:
-        from hub.services.matching import key_hash
-
         self._values: dict[int, tuple[str, str]] = {}  # value hash -> (attribute, value)
         self._totals_of: dict[str, int] = {}  # attribute -> hash of its "any value" marker
-        for attribute in _frequency_attributes(config):
-            value = standardised.get(attribute)
-            if value:
-                rule = FREQUENCY_RULE_PREFIX + attribute
-                self._values[key_hash(rule, value)] = (attribute, value)
-                self._totals_of[attribute] = key_hash(rule, _ANY_VALUE)
+        for attribute, value, _, value_hash, any_hash in _counted_values(standardised, config):
+            self._values[value_hash] = (attribute, value)
+            self._totals_of[attribute] = any_hash
         self._now = time.monotonic()
-        self._stale_totals = [h for h in self._totals_of.values() if not self._total_fresh(h)]
+        self._fresh_totals = {h: _totals[h][1] for h in self._totals_of.values()
+                              if self._total_fresh(h)}
+        self._stale_totals = [h for h in self._totals_of.values() if h not in self._fresh_totals]
         # Whether the hub is large enough for common values to be cached: decided on the
         # totals known before this count (they change by a negligible fraction meanwhile).
         self._cached = bool(self._values) and all(
@@ -146,7 +148,7 @@ class FrequencyCount:
     def frequencies(self, results: list[list[tuple]]) -> KnownFrequencies:
         """The frequencies, from the rows of ``statements`` (in their order)."""
         results = list(results)
-        totals = {h: _totals[h][1] for h in self._totals_of.values() if self._total_fresh(h)}
+        totals = dict(self._fresh_totals)
         if self._stale_totals:
             for hashed, rows in results.pop(0):
                 _totals[hashed] = (self._now, rows)
