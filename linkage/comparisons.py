@@ -120,11 +120,12 @@ def _measure(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) ->
     if level.test == "jaro_winkler":
         return values >= level.threshold
     if level.test == "typo":
-        # An edit of the letters, the mailbox number unchanged (john.smith1 / john.smith2
-        # are two mailboxes, jonh.smith1 / john.smith1 one).
-        numbers = p.column.feature_codes(("mailbox_number",), features.mailbox_number)
-        same_number = numbers[p.code_left[at]] == numbers[p.code_right[at]]
-        return (values <= level.max_distance) & same_number
+        # An edit of the letters, the mailbox's numbers and separators unchanged
+        # (john.smith1 / john.smith2 and john.smith / john_smith are two mailboxes,
+        # jonh.smith1 / john.smith1 one).
+        marks = p.column.feature_codes(("mailbox_marks",), features.mailbox_marks)
+        same_marks = marks[p.code_left[at]] == marks[p.code_right[at]]
+        return (values <= level.max_distance) & same_marks
     return values <= level.max_distance
 
 

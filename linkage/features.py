@@ -29,7 +29,7 @@ def only_digits(value: str) -> str:
     """The characters of ``value`` that are digits (``str.isdigit``), in order."""
     if value.isascii():  # the common case, at C speed: str.translate keeps exactly 0-9
         return value.translate(_ASCII_NON_DIGITS)
-    return only_digits(value)
+    return "".join(char for char in value if char.isdigit())
 
 
 def only_letters(value: str) -> str:
@@ -42,6 +42,7 @@ def only_letters(value: str) -> str:
 # Deletion tables for the ASCII fast paths above: every ASCII character but the kept ones.
 _ASCII_NON_DIGITS = {code: None for code in range(128) if not chr(code).isdigit()}
 _ASCII_NON_LETTERS = {code: None for code in range(128) if not chr(code).isalpha()}
+_ASCII_LETTERS = {code: None for code in range(128) if chr(code).isalpha()}
 
 
 def phonetic_code(value: str, algorithm: str) -> str:
@@ -162,13 +163,17 @@ def email_local_part(value: str) -> str:
     return local if at else ""
 
 
-def mailbox_number(value: str) -> str:
-    """The digits of the mailbox name, in order: "john.smith84@x.com" -> "84" ("" for none).
+def mailbox_marks(value: str) -> str:
+    """What the mailbox name holds besides letters, in order: "john.smith84@x.com" -> ".84".
 
-    Providers number the mailboxes of namesakes (john.smith, john.smith1, john.smith84), so two
-    addresses one edit apart in their digits are two mailboxes, not a typo.
+    Providers tell the mailboxes of namesakes apart by numbers and separators (john.smith,
+    john_smith, johnsmith, john.smith84), so two addresses one edit apart in these marks are
+    two mailboxes, not a typo; a slip of the keyboard changes a letter. "" when there are none.
     """
-    return only_digits(email_local_part(value))
+    local = email_local_part(value)
+    if local.isascii():
+        return local.translate(_ASCII_LETTERS)
+    return "".join(char for char in local if not char.isalpha())
 
 
 def phone_digits(value: str) -> str:

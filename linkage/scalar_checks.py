@@ -37,7 +37,7 @@ _nickname_group = _cached(features.nickname_group)
 _tokens = _cached(features.tokens)
 _date_parts = _cached(features.date_parts)
 _letters = _cached(features.letters)
-_mailbox_number = _cached(features.mailbox_number)
+_mailbox_marks = _cached(features.mailbox_marks)
 _mailbox_letters = _cached(features.mailbox_letters)
 _ascii_letters = _cached(features.ascii_letters)
 _initials = _cached(features.initials)
@@ -97,9 +97,9 @@ def _edit_distance(comparison: Comparison, level: Level) -> Binder:
 
     def bind(a, ra):
         mine = strings(a)
-        if level.test == "typo":  # the letters only: the mailbox number must be the same
-            number = _mailbox_number(a)
-            return lambda b, rb: (_mailbox_number(b) == number and
+        if level.test == "typo":  # the letters only: numbers and separators must be the same
+            marks = _mailbox_marks(a)
+            return lambda b, rb: (_mailbox_marks(b) == marks and
                                   distance(mine, strings(b), score_cutoff=cutoff) <= max_distance)
         return lambda b, rb: distance(mine, strings(b), score_cutoff=cutoff) <= max_distance
 

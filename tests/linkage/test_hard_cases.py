@@ -160,6 +160,39 @@ def test_a_namesakes_numbered_mailbox_is_no_typo(config):
     assert attribute(score_pair(a, typo, config), "email").level == "one_typo"
 
 
+@pytest.mark.parametrize("other", ["paul_thompson@outlook.com", "paulthompson@outlook.com",
+                                   "paul.thompson-@outlook.com"])
+def test_a_namesakes_mailbox_with_other_separators_is_no_typo(config, other):
+    # Outlook does not ignore dots: john.smith, john_smith and johnsmith are three mailboxes,
+    # taken in turn by namesakes; a slip of the keyboard changes letters.
+    a = {"given_name": "paul", "family_name": "thompson", "email": "paul.thompson@outlook.com"}
+
+    assert attribute(score_pair(a, {**a, "email": other}, config), "email").level == "else"
+
+
+def test_separators_of_gmail_addresses_are_ignored_before_the_typo_test(config):
+    a = {"given_name": "paul", "family_name": "thompson", "email": "paul.thompson@gmail.com"}
+    typo = {**a, "email": "paulthomson@gmail.com"}
+
+    assert attribute(score_pair(a, typo, config), "email").level == "one_typo"
+
+
+@pytest.mark.parametrize(("value", "marks"), [
+    ("john.smith84@example.com", ".84"), ("johnsmith@example.com", ""),
+    ("j_smith@example.com", "_"), ("łukasz.k2@wp.pl", ".2"), ("not an address", ""),
+])
+def test_mailbox_marks_are_what_the_name_holds_besides_letters(value, marks):
+    from linkage.features import mailbox_marks
+
+    assert mailbox_marks(value) == marks
+
+
+def test_only_digits_reads_any_script():
+    from linkage.features import only_digits
+
+    assert only_digits("ü-12 ٣") == "12٣"
+
+
 def test_a_move_counts_once_against_a_pair(config):
     before = {k: OLIVIA[k] for k in ("given_name", "family_name", "birth_date",
                                       "address_line", "locality", "postcode")}

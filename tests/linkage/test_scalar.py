@@ -145,8 +145,12 @@ def crafted_records(attributes) -> list[dict]:
         # "williams" / "will" (both paths must compare the rounded double alike).
         {"given_name": "william", "family_name": "williams"},
         {"given_name": "will", "family_name": "williams"},
-        # A namesake's numbered mailbox, and a family name a mailbox still holds.
+        # A namesake's numbered mailbox or one with other separators, a real typo, and a
+        # family name a mailbox still holds.
         {"email": "olivia.bennett89@example.com"},
+        {"email": "olivia_bennett@example.com"},
+        {"email": "oliviabennett@example.com"},
+        {"email": "olivia.benett@example.com"},
         {"family_name": "hale", "email": "olivia.bennett@example.com"},
         # Initials of the formal name behind a nickname.
         {"given_name": "o"},

@@ -146,6 +146,10 @@ def test_attributes_not_compared_by_the_configuration_do_not_count(config):
         # a namesake's numbered mailbox is another mailbox, not a typo
         ("email", "olivia@example.com", "olivia1@example.com", "else"),
         ("email", "olivia1@example.com", "olivia2@example.com", "else"),
+        # and so is a namesake's mailbox with other separators (no dots ignored here)
+        ("email", "olivia.b@example.com", "olivia_b@example.com", "else"),
+        ("email", "olivia.b@example.com", "oliviab@example.com", "else"),
+        ("email", "olivia.b@example.com", "olivja.b@example.com", "one_typo"),
         ("email", "olivia@example.com", "sophie@example.com", "else"),
         # phone
         ("phone", "+441632960123", "+441632960123", "exact"),
