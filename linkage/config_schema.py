@@ -95,8 +95,12 @@ def _weight_caps(value: Any, comparisons: tuple[Comparison, ...]) -> tuple[Weigh
         if mode not in CAP_MODES:
             raise ConfigError(f"{path}.mode", f"must be one of {sorted(CAP_MODES)}")
         attributes = item["attributes"]
-        if not isinstance(attributes, list) or len(attributes) < 2:
-            raise ConfigError(f"{path}.attributes", "must be a list of at least two attributes")
+        # A group of one only means something while person attributes may disagree (a birth
+        # date twins share); otherwise there is nothing to count once.
+        fewest = 1 if item.get("person_attributes") else 2
+        if not isinstance(attributes, list) or len(attributes) < fewest:
+            raise ConfigError(f"{path}.attributes", "must be a list of at least two attributes"
+                              " (one with person_attributes)")
         for position, attribute in enumerate(attributes):
             if attribute not in compared:
                 raise ConfigError(f"{path}.attributes[{position}]",

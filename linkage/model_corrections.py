@@ -87,7 +87,7 @@ def household_evidence(config: MatchConfig, levels: np.ndarray) -> dict[str, dic
             continue
         agreeing = sum((levels[:, position[a]] == 0).astype(np.int32) for a in cap.attributes)
         # One address agrees in at least two of its fields; a phone or mailbox in one.
-        same_address = agreeing >= min(2, len(cap.attributes) - 1)
+        same_address = agreeing >= max(1, min(2, len(cap.attributes) - 1))
         different = same_address.copy()
         for attribute in cap.person_attributes:
             comparison = config.comparisons[position[attribute]]

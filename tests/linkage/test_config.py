@@ -391,6 +391,11 @@ def test_a_distance_level_that_can_never_be_reached_is_rejected():
                                              "person_attributes": ["email"]}]),
             "weight_caps[0].person_attributes[0]: 'email' is not compared outside the group",
         ),
+        (
+            lambda d: d.update(weight_caps=[{"name": "x", "attributes": ["email"],
+                                             "max_weight": 3, "mode": "strongest"}]),
+            "weight_caps[0].attributes: must be a list of at least two attributes (one with",
+        ),
         (lambda d: d.update(placeholders={"email": "x"}), "placeholders.email: must be a list"),
         (lambda d: d.update(training={"seed": -1}), "training.seed: must be an integer >= 0"),
         (lambda d: d.update(training={"epochs": 3}), "training.epochs: unknown key"),

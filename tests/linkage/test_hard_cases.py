@@ -222,6 +222,44 @@ def test_twins_sharing_a_landline_and_a_mailbox_are_not_linked(config):
     assert capped.weight < score_pair(alone, {**alone, "given_name": "sophie"}, config).weight + 5
 
 
+def test_twins_with_a_rare_family_name_stay_below_review(config):
+    # A rare family name is worth more bits than a common one: on it, twins with a landline
+    # and a mailbox of their household pass the auto-link threshold unless the birth date they
+    # share counts only a little while their given names disagree.
+    from linkage.frequencies import TermFrequencies
+
+    twin = {**OLIVIA, "family_name": "wojciechowska", "phone": "+441632960999",
+            "email": "wojciechowskas@example.com", "national_id": None}
+    other = {**twin, "given_name": "sophie"}
+    frequencies = TermFrequencies.from_counts(
+        {"family_name": {"wojciechowska": 2, "smith": 199_998}})
+
+    score = score_pair(twin, other, config, frequencies)
+    uncapped = dataclasses.replace(config, weight_caps=tuple(
+        cap for cap in config.weight_caps if cap.name != "twin"))
+
+    cap = next(cap for cap in config.weight_caps if cap.name == "twin")
+    assert attribute(score, "family_name").weight > 12
+    assert attribute(score, "birth_date").weight == pytest.approx(cap.max_weight)
+    assert score.weight < config.auto_link_threshold - 1
+    assert score_pair(twin, other, uncapped, frequencies).weight > config.auto_link_threshold
+    assert score_pair(twin, twin, config, frequencies).weight > config.auto_link_threshold
+
+
+def test_a_one_attribute_cap_is_kept_where_the_data_show_different_people_sharing_it(config):
+    from linkage.model_corrections import household_evidence
+
+    position = {c.attribute: k for k, c in enumerate(config.comparisons)}
+    levels = np.zeros((40, len(config.comparisons)), dtype=np.int8)
+    given_else = len(config.comparisons[position["given_name"]].levels) - 1
+    levels[:4, position["given_name"]] = given_else  # 4 of 40 pairs born on one day: twins
+    levels[20:, position["birth_date"]] = 3  # pairs not sharing the date do not count
+
+    twin = household_evidence(config, levels)["twin"]
+
+    assert (twin["address_pairs"], twin["different_people"], twin["kept"]) == (20, 4, True)
+
+
 def test_the_same_person_with_a_mailbox_and_a_phone_counts_them_as_one_contact(config):
     a = {k: OLIVIA[k] for k in ("given_name", "family_name", "email", "phone")}
     only_email = {k: v for k, v in a.items() if k != "phone"}
