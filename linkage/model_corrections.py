@@ -71,7 +71,7 @@ def household_evidence(config: MatchConfig, levels: np.ndarray) -> dict[str, dic
     A household cap exists because twins, spouses and parent and child share an address but
     are different people. Whether that happens in *this* data can be measured without labels:
     among candidate pairs agreeing exactly on at least two of the cap's attributes (one
-    address), count those where every person attribute is present and falls on its catch-all
+    address; a phone or a mailbox on one of them, a birth date on itself), count those where every person attribute is present and falls on its catch-all
     "else" level (a different given name and a different birth date: clearly two people).
     Data entry errors alone make that rare (about 1% of such pairs in FEBRL, a register of
     individuals); households make it common (5% in the synthetic customers). Below
@@ -86,7 +86,8 @@ def household_evidence(config: MatchConfig, levels: np.ndarray) -> dict[str, dic
         ):
             continue
         agreeing = sum((levels[:, position[a]] == 0).astype(np.int32) for a in cap.attributes)
-        # One address agrees in at least two of its fields; a phone or mailbox in one.
+        # One address agrees in at least two of its fields; a phone or mailbox in one, and a
+        # one-attribute group (the birth date twins share) in that one.
         same_address = agreeing >= max(1, min(2, len(cap.attributes) - 1))
         different = same_address.copy()
         for attribute in cap.person_attributes:
