@@ -39,6 +39,13 @@ def only_letters(value: str) -> str:
     return "".join(char for char in value if char.isalpha())
 
 
+def without_letters(value: str) -> str:
+    """The characters of ``value`` that are not letters (digits, dots, ...), in order."""
+    if value.isascii():
+        return value.translate(_ASCII_LETTERS)
+    return "".join(char for char in value if not char.isalpha())
+
+
 # Deletion tables for the ASCII fast paths above: every ASCII character but the kept ones.
 _ASCII_NON_DIGITS = {code: None for code in range(128) if not chr(code).isdigit()}
 _ASCII_NON_LETTERS = {code: None for code in range(128) if not chr(code).isalpha()}
@@ -170,10 +177,7 @@ def mailbox_marks(value: str) -> str:
     john_smith, johnsmith, john.smith84), so two addresses one edit apart in these marks are
     two mailboxes, not a typo; a slip of the keyboard changes a letter. "" when there are none.
     """
-    local = email_local_part(value)
-    if local.isascii():
-        return local.translate(_ASCII_LETTERS)
-    return "".join(char for char in local if not char.isalpha())
+    return without_letters(email_local_part(value))
 
 
 def phone_digits(value: str) -> str:

@@ -68,15 +68,15 @@ def identifier_u(u: list[np.ndarray], strangers: dict[tuple[int, int], float],
 def household_evidence(config: MatchConfig, levels: np.ndarray) -> dict[str, dict]:
     """Whether the data holds multi-person households, per weight cap with person attributes.
 
-    A household cap exists because twins, spouses and parent and child share an address but
-    are different people. Whether that happens in *this* data can be measured without labels:
-    among candidate pairs agreeing exactly on at least two of the cap's attributes (one
-    address; a phone or a mailbox on one of them, a birth date on itself), count those where every person attribute is present and falls on its catch-all
-    "else" level (a different given name and a different birth date: clearly two people).
-    Data entry errors alone make that rare (about 1% of such pairs in FEBRL, a register of
-    individuals); households make it common (5% in the synthetic customers). Below
-    ``training.household_share_min`` the cap is dropped, so that an address counts as the
-    independent evidence it is in such data.
+    A household cap exists because twins, spouses and parent and child share an address but are
+    different people. Whether that happens in *this* data can be measured without labels: among
+    candidate pairs agreeing exactly on at least two of the cap's attributes (one address; a
+    phone or a mailbox on one of them, a birth date on itself), count those where every person
+    attribute is present and falls on its catch-all "else" level (a different given name and a
+    different birth date: clearly two people). Data entry errors alone make that rare (about 1%
+    of such pairs in FEBRL, a register of individuals); households make it common (5% in the
+    synthetic customers). Below ``training.household_share_min`` the cap is dropped, so that an
+    address counts as the independent evidence it is in such data.
     """
     position = {c.attribute: k for k, c in enumerate(config.comparisons)}
     evidence = {}
