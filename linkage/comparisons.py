@@ -377,6 +377,13 @@ def _kept_in_email(p: _Pairs, comparison: Comparison, level: Level, at) -> np.nd
     return result
 
 
+def _personal_mailboxes(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
+    # Two different mailboxes, both personal ones: most people give one system their private
+    # address and another their work address; two private ones more often mean two people.
+    personal = p.column.feature(("personal_mailbox",), features.is_personal_mailbox, dtype=bool)
+    return personal[p.code_left[at]] & personal[p.code_right[at]]
+
+
 def _text_ends(column, key: tuple, compute) -> list[np.ndarray]:
     """Per distinct value of ``column``: the text ``compute`` makes of it (a cached feature),
     its length and the codes of its first and last characters (-1 for an empty text)."""
@@ -424,5 +431,6 @@ _TESTS: dict[str, Callable[[_Pairs, Comparison, Level, np.ndarray], np.ndarray]]
     "typo": _measure,
     "years_apart": _years_apart,
     "kept_in_email": _kept_in_email,
+    "personal_mailboxes": _personal_mailboxes,
     "last_digits": _last_digits,
 }

@@ -49,6 +49,7 @@ METHOD_TESTS: dict[str, dict[str, str | None]] = {
         "same_local_part": None,
         "typo": "max_distance",
         "levenshtein": "max_distance",
+        "personal_mailboxes": None,
     },
     "phone": {"last_digits": "n", "levenshtein": "max_distance", "damerau": "max_distance"},
 }

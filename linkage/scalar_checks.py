@@ -41,6 +41,7 @@ _mailbox_marks = _cached(features.mailbox_marks)
 _mailbox_letters = _cached(features.mailbox_letters)
 _ascii_letters = _cached(features.ascii_letters)
 _initials = _cached(features.initials)
+_is_personal_mailbox = _cached(features.is_personal_mailbox)
 
 _DATE_WIDTH = 10  # characters of a written date compared by one_character, as the batch path
 
@@ -314,6 +315,13 @@ def _kept_in_email(comparison: Comparison, level: Level) -> Binder:
     return bind
 
 
+def _personal_mailboxes(comparison: Comparison, level: Level) -> Binder:
+    def bind(a, ra):
+        return (lambda b, rb: _is_personal_mailbox(b)) if _is_personal_mailbox(a) else None
+
+    return bind
+
+
 def _years_apart(comparison: Comparison, level: Level) -> Binder:
     years = level.min_years
     return _dates(lambda x, y: abs(x[0] - y[0]) >= years)
@@ -353,5 +361,6 @@ TESTS: dict[str, Callable[[Comparison, Level], Binder]] = {
     "typo": _edit_distance,
     "years_apart": _years_apart,
     "kept_in_email": _kept_in_email,
+    "personal_mailboxes": _personal_mailboxes,
     "last_digits": _last_digits_test,
 }

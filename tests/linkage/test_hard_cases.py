@@ -156,7 +156,7 @@ def test_a_namesakes_numbered_mailbox_is_no_typo(config):
     namesake = {**a, "email": "paul.thompson73@gmail.com"}
     typo = {**a, "email": "paul.thomson63@gmail.com"}
 
-    assert attribute(score_pair(a, namesake, config), "email").level == "else"
+    assert attribute(score_pair(a, namesake, config), "email").level == "personal_mailboxes"
     assert attribute(score_pair(a, typo, config), "email").level == "one_typo"
 
 
@@ -166,8 +166,38 @@ def test_a_namesakes_mailbox_with_other_separators_is_no_typo(config, other):
     # Outlook does not ignore dots: john.smith, john_smith and johnsmith are three mailboxes,
     # taken in turn by namesakes; a slip of the keyboard changes letters.
     a = {"given_name": "paul", "family_name": "thompson", "email": "paul.thompson@outlook.com"}
+    email = attribute(score_pair(a, {**a, "email": other}, config), "email")
 
-    assert attribute(score_pair(a, {**a, "email": other}, config), "email").level == "else"
+    assert email.level == "personal_mailboxes"
+
+
+def test_two_private_mailboxes_disagree_more_than_a_private_and_a_work_one(config):
+    # Most people give one system a private address and another their work address; two
+    # different private mailboxes more often belong to a parent and a child of one name.
+    parent = {**OLIVIA, "birth_date": None, "phone": None, "national_id": None,
+              "email": "olivia.bennett@gmail.com"}
+    child = {**parent, "email": "obennett88@yahoo.co.uk"}
+    at_work = {**parent, "email": "olivia.bennett@acme-foods.co.uk"}
+
+    private = attribute(score_pair(parent, child, config), "email")
+    work = attribute(score_pair(parent, at_work, config), "email")
+
+    assert (private.level, work.level) == ("personal_mailboxes", "else")
+    assert private.weight < work.weight < 0
+    gap = score_pair(parent, at_work, config).weight - score_pair(parent, child, config).weight
+    assert gap == pytest.approx(work.weight - private.weight) and gap > 4
+
+
+@pytest.mark.parametrize(("address", "personal"), [
+    ("olivia.bennett@gmail.com", True), ("o.bennett@googlemail.com", True),
+    ("obennett@web.de", True), ("olivia@comcast.net", True), ("olivia@sfr.fr", True),
+    ("olivia.bennett@acme-foods.co.uk", False), ("olivia@example.com", False),
+    ("gmail.com", False), ("olivia@gmail.com.example.org", False),
+])
+def test_personal_mail_providers_are_told_from_other_domains(address, personal):
+    from linkage.features import is_personal_mailbox
+
+    assert is_personal_mailbox(address) is personal
 
 
 def test_separators_of_gmail_addresses_are_ignored_before_the_typo_test(config):

@@ -152,6 +152,10 @@ def crafted_records(attributes) -> list[dict]:
         {"email": "oliviabennett@example.com"},
         {"email": "olivia.benett@example.com"},
         {"family_name": "hale", "email": "olivia.bennett@example.com"},
+        # Private mailboxes (a provider alias among them) beside work ones.
+        {"email": "obennett88@web.de"},
+        {"email": "olivia.b@googlemail.com"},
+        {"email": "olivia.bennett@acme-foods.co.uk"},
         # Initials of the formal name behind a nickname.
         {"given_name": "o"},
         {"given_name": "r", "family_name": "bennett"},
