@@ -201,6 +201,10 @@ class WeightCap:
     # their child, the birth date unknown on one record) has a mailbox and a phone of their
     # own, where one person's records nearly always share one of them.
     contact_attributes: tuple[str, ...] = ()
+    # Agreement also counts at most ``max_weight`` while any contact attribute weighs less than
+    # this (bits, negative; None: no such test): two different private mailboxes say two people
+    # even where the other contact is missing on one record.
+    contact_conflict_weight: float | None = None
     # The share of clearly different people among the pairs agreeing on the group below which
     # training drops the cap (None: ``training.household_share_min``); see
     # ``linkage.model.household_evidence``.

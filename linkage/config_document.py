@@ -23,6 +23,8 @@ def document_of(config: MatchConfig) -> dict[str, Any]:
              "mode": cap.mode, "person_attributes": list(cap.person_attributes),
              **({"contact_attributes": list(cap.contact_attributes)}
                 if cap.contact_attributes else {}),
+             **({"contact_conflict_weight": cap.contact_conflict_weight}
+                if cap.contact_conflict_weight is not None else {}),
              **({"min_share": cap.min_share} if cap.min_share is not None else {})}
             for cap in config.weight_caps
         ],

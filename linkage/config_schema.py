@@ -89,7 +89,7 @@ def _weight_caps(value: Any, comparisons: tuple[Comparison, ...]) -> tuple[Weigh
         path = f"weight_caps[{index}]"
         expect_keys(item, path, required=("name", "attributes", "max_weight"),
                     optional=("description", "mode", "person_attributes", "contact_attributes",
-                              "min_share"))
+                              "contact_conflict_weight", "min_share"))
         name = text(item["name"], f"{path}.name")
         mode = item.get("mode", "sum")
         if mode not in CAP_MODES:
@@ -129,13 +129,22 @@ def _weight_caps(value: Any, comparisons: tuple[Comparison, ...]) -> tuple[Weigh
                 raise ConfigError(f"{path}.contact_attributes[{position}]",
                                   f"{attribute!r} is not compared outside the group and the "
                                   "person attributes")
+        conflict = item.get("contact_conflict_weight")
+        if conflict is not None:
+            if not contacts:
+                raise ConfigError(f"{path}.contact_conflict_weight",
+                                  "only with contact_attributes")
+            conflict = number(conflict, f"{path}.contact_conflict_weight")
+            if conflict >= 0:
+                raise ConfigError(f"{path}.contact_conflict_weight",
+                                  "must be negative (bits of a disagreement)")
         min_share = item.get("min_share")
         if min_share is not None:
             if not persons:
                 raise ConfigError(f"{path}.min_share", "only with person_attributes")
             min_share = probability(min_share, f"{path}.min_share")
         caps.append(WeightCap(name, tuple(attributes), max_weight, mode, tuple(persons),
-                              tuple(contacts), min_share))
+                              tuple(contacts), conflict, min_share))
     return tuple(caps)
 
 

@@ -42,8 +42,8 @@ def apply_weight_caps(weights: np.ndarray, config: MatchConfig) -> None:
 
 
 def _person_misfit(weights: np.ndarray, config: MatchConfig, cap) -> np.ndarray:
-    """Per pair: does the person not fit the shared group? Any person attribute disagrees, or
-    every contact attribute does (see ``WeightCap``)."""
+    """Per pair: does the person not fit the shared group? Any person attribute disagrees,
+    every contact attribute does, or one does strongly (see ``WeightCap``)."""
     misfit = np.zeros(len(weights), dtype=bool)
     contacts = np.ones(len(weights), dtype=bool) if cap.contact_attributes else None
     for k, c in enumerate(config.comparisons):
@@ -51,6 +51,8 @@ def _person_misfit(weights: np.ndarray, config: MatchConfig, cap) -> np.ndarray:
             misfit |= weights[:, k] < 0
         if contacts is not None and c.attribute in cap.contact_attributes:
             contacts &= weights[:, k] < 0
+            if cap.contact_conflict_weight is not None:
+                misfit |= weights[:, k] < cap.contact_conflict_weight
     return misfit if contacts is None else misfit | contacts
 
 
