@@ -196,14 +196,14 @@ class WeightCap:
     max_weight: float
     mode: str = "sum"
     person_attributes: tuple[str, ...] = ()
-    # Agreement also counts at most ``max_weight`` while every one of these disagrees (both
-    # records hold it and it falls below 0 bits): a namesake at the same address (a parent and
-    # their child, the birth date unknown on one record) has a mailbox and a phone of their
-    # own, where one person's records nearly always share one of them.
+    # Agreement also counts at most ``max_weight`` while these say "someone else": a namesake at
+    # the same address (a parent and their child, the birth date unknown on one record) has a
+    # mailbox and a phone of their own, where one person's records nearly always share one.
+    # With ``contact_conflict_weight`` (bits, negative), one of them weighing less than that
+    # says so (two private mailboxes of their own, even with the phone missing on one record,
+    # where a private and a work address disagree only a little); without it, every one of them
+    # disagreeing (both records hold it and it falls below 0 bits).
     contact_attributes: tuple[str, ...] = ()
-    # Agreement also counts at most ``max_weight`` while any contact attribute weighs less than
-    # this (bits, negative; None: no such test): two different private mailboxes say two people
-    # even where the other contact is missing on one record.
     contact_conflict_weight: float | None = None
     # The share of clearly different people among the pairs agreeing on the group below which
     # training drops the cap (None: ``training.household_share_min``); see

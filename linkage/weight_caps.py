@@ -42,18 +42,21 @@ def apply_weight_caps(weights: np.ndarray, config: MatchConfig) -> None:
 
 
 def _person_misfit(weights: np.ndarray, config: MatchConfig, cap) -> np.ndarray:
-    """Per pair: does the person not fit the shared group? Any person attribute disagrees,
-    every contact attribute does, or one does strongly (see ``WeightCap``)."""
+    """Per pair: does the person not fit the shared group? Any person attribute disagrees, or
+    the contact attributes say someone else: one weighs less than ``contact_conflict_weight``,
+    or, without that, every one disagrees (see ``WeightCap``)."""
     misfit = np.zeros(len(weights), dtype=bool)
-    contacts = np.ones(len(weights), dtype=bool) if cap.contact_attributes else None
+    conflict = cap.contact_conflict_weight
+    every = np.ones(len(weights), dtype=bool) if cap.contact_attributes else None
     for k, c in enumerate(config.comparisons):
         if c.attribute in cap.person_attributes:
             misfit |= weights[:, k] < 0
-        if contacts is not None and c.attribute in cap.contact_attributes:
-            contacts &= weights[:, k] < 0
-            if cap.contact_conflict_weight is not None:
-                misfit |= weights[:, k] < cap.contact_conflict_weight
-    return misfit if contacts is None else misfit | contacts
+        if every is not None and c.attribute in cap.contact_attributes:
+            if conflict is None:
+                every &= weights[:, k] < 0
+            else:
+                misfit |= weights[:, k] < conflict
+    return misfit if every is None or conflict is not None else misfit | every
 
 
 def _one_disagreement(weights: np.ndarray, columns: list[int]) -> None:

@@ -498,6 +498,26 @@ def test_a_namesake_at_the_address_with_mailbox_and_phone_of_their_own_stays_bel
     assert attribute(work_mailbox, "address_line").weight > cap
 
 
+def test_without_a_contact_conflict_weight_every_contact_must_disagree(config):
+    # A configuration without contact_conflict_weight (one written before it existed) caps the
+    # home while both contacts disagree, however weakly; the shipped one only while one
+    # disagrees strongly, and a work address beside a private one hardly does.
+    home = {"given_name": "oliver", "family_name": "bennett", "address_line": "12 acacia avenue",
+            "locality": "leeds", "postcode": "LS11AB"}
+    private = {**home, "email": "obennett61@yahoo.com", "phone": "+447700900111"}
+    at_work = {**home, "email": "oliver.bennett@acme-foods.co.uk", "phone": "+441632960555"}
+    household = config.weight_caps[0]
+    older = dataclasses.replace(config, weight_caps=(
+        dataclasses.replace(household, contact_conflict_weight=None), *config.weight_caps[1:]))
+
+    shipped = score_pair(private, at_work, config)
+    capped = score_pair(private, at_work, older)
+
+    assert attribute(shipped, "email").weight > household.contact_conflict_weight
+    assert attribute(capped, "address_line").weight <= household.max_weight
+    assert attribute(shipped, "address_line").weight > household.max_weight
+
+
 def test_contact_attributes_of_a_cap_are_validated(config):
     document = config.to_dict()
     assert document["weight_caps"][0]["contact_attributes"] == ["email", "phone"]
