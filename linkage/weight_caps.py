@@ -46,17 +46,18 @@ def _person_misfit(weights: np.ndarray, config: MatchConfig, cap) -> np.ndarray:
     the contact attributes say someone else: one weighs less than ``contact_conflict_weight``,
     or, without that, every one disagrees (see ``WeightCap``)."""
     misfit = np.zeros(len(weights), dtype=bool)
-    conflict = cap.contact_conflict_weight
-    every = np.ones(len(weights), dtype=bool) if cap.contact_attributes else None
+    contacts = []
     for k, c in enumerate(config.comparisons):
         if c.attribute in cap.person_attributes:
             misfit |= weights[:, k] < 0
-        if every is not None and c.attribute in cap.contact_attributes:
-            if conflict is None:
-                every &= weights[:, k] < 0
-            else:
-                misfit |= weights[:, k] < conflict
-    return misfit if every is None or conflict is not None else misfit | every
+        if c.attribute in cap.contact_attributes:
+            contacts.append(weights[:, k])
+    if cap.contact_conflict_weight is not None:
+        for column in contacts:
+            misfit |= column < cap.contact_conflict_weight
+    elif contacts:
+        misfit |= np.logical_and.reduce([column < 0 for column in contacts])
+    return misfit
 
 
 def _one_disagreement(weights: np.ndarray, columns: list[int]) -> None:
