@@ -257,6 +257,21 @@ def _crossed(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) ->
     return present & ((mine_left == other_right) | (other_left == mine_right))
 
 
+def _moved(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -> np.ndarray:
+    # One side fills this name field but not the ``other`` one, and holds there the name the
+    # other side keeps in its other field ("harthofer" alone here, "peter harthofer" there).
+    other = p.table[level.other]
+    other_left, other_right = other.codes[p.left[at]], other.codes[p.right[at]]
+    left_lone = (other_left < 0) & (other_right >= 0)
+    rows = np.flatnonzero(left_lone | ((other_right < 0) & (other_left >= 0)))
+    lone_left = left_lone[rows]
+    lone = np.where(lone_left, p.code_left[at[rows]], p.code_right[at[rows]])
+    full_other = np.where(lone_left, other_right[rows], other_left[rows])
+    result = np.zeros(len(at), dtype=bool)
+    result[rows] = p.column.values[lone] == other.values[full_other]
+    return result
+
+
 def _prefix(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -> np.ndarray:
     count = level.n
     return _feature_equal(p, ("prefix", count), lambda v: features.prefix(v, count), at)
@@ -419,6 +434,7 @@ _TESTS: dict[str, Callable[[_Pairs, Comparison, Level, np.ndarray], np.ndarray]]
     "swapped": _swapped,
     "swapped_similar": _swapped_similar,
     "crossed": _crossed,
+    "moved": _moved,
     "prefix": _prefix,
     "swapped_day_month": _swapped_day_month,
     "year_off_by_one": _year_off_by_one,

@@ -16,6 +16,7 @@ METHOD_TESTS: dict[str, dict[str, str | None]] = {
         "swapped": "other",
         "swapped_similar": "other",
         "crossed": "other",
+        "moved": "other",
         "kept_in_email": None,
         "damerau": "max_distance",
         "nickname": None,

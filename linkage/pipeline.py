@@ -209,6 +209,8 @@ def standardise_frame(raw: pd.DataFrame, *, default_country: str | None = None) 
         if attribute not in raw or attribute == "phone":
             continue
         result[attribute] = _per_distinct(raw[attribute], _COLUMN_STANDARDISERS[attribute])
+    if "given_name" in raw:
+        _split_whole_names(result)
     if "phone" in raw:
         fallback = std.standardise_country(default_country)
         countries = result["country"] if "country" in result else pd.Series(None, index=raw.index)
@@ -220,6 +222,22 @@ def standardise_frame(raw: pd.DataFrame, *, default_country: str | None = None) 
             )
         result["phone"] = [mapped[key] for key in keys]
     return result
+
+
+def _split_whole_names(result: pd.DataFrame) -> None:
+    """``standardise.split_whole_name`` on the rows with a given name but no family name."""
+    given = result["given_name"]
+    family = result.get("family_name")
+    if family is None:
+        family = pd.Series([None] * len(result), index=result.index, dtype=object)
+    rows = (family.isna() & given.str.contains(" ", regex=False, na=False)).to_numpy()
+    if not rows.any():
+        return
+    split = [std.split_whole_name(value, None) for value in given[rows].tolist()]
+    given, family = given.copy(), family.astype(object).copy()
+    given[rows] = [first for first, _ in split]
+    family[rows] = [last for _, last in split]
+    result["given_name"], result["family_name"] = given, family
 
 
 def _per_distinct(column: pd.Series, standardiser: Callable[[str | None], str | None]):

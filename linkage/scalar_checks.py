@@ -226,6 +226,24 @@ def _crossed(comparison: Comparison, level: Level) -> Binder:
     return bind
 
 
+def _moved(comparison: Comparison, level: Level) -> Binder:
+    # One side fills this name field but not the other one, the other side fills both.
+    other = level.other
+
+    def bind(a, ra):
+        mine_other = ra.get(other)
+
+        def test(b, rb):
+            theirs_other = rb.get(other)
+            if mine_other and not theirs_other:
+                return b == mine_other
+            return bool(theirs_other) and not mine_other and a == theirs_other
+
+        return test
+
+    return bind
+
+
 def _prefix_test(comparison: Comparison, level: Level) -> Binder:
     count = level.n
     return _feature_equal(_cached(lambda v: features.prefix(v, count)))
@@ -349,6 +367,7 @@ TESTS: dict[str, Callable[[Comparison, Level], Binder]] = {
     "swapped": _swapped,
     "swapped_similar": _swapped_similar,
     "crossed": _crossed,
+    "moved": _moved,
     "prefix": _prefix_test,
     "swapped_day_month": _swapped_day_month,
     "year_off_by_one": _year_off_by_one,

@@ -115,6 +115,18 @@ def standardise_name(value: str | None) -> str | None:
     return " ".join(words) or None
 
 
+def split_whole_name(given: str | None, family: str | None) -> tuple[str | None, str | None]:
+    """Standardised (given, family) with a whole name typed into the given-name field split up.
+
+    Support desks and web shops often have one "name" field, mapped to the given name: with no
+    family name, "john paul smith" becomes given "john paul", family "smith". A name written
+    family first ("smith john") comes out swapped, which the swapped levels recognise.
+    """
+    if family is None and given is not None and " " in given:
+        given, family = given.rsplit(" ", 1)
+    return given, family
+
+
 def standardise_text(value: str | None) -> str | None:
     """Standardise free address text (address lines, locality, region) like a name.
 
@@ -364,6 +376,8 @@ def standardise_record(
                 values[attribute] = _STANDARDISERS[attribute](text)
         except InvalidValue as exc:
             (problems if attribute in STRICT_ATTRIBUTES else invalid)[attribute] = exc.reason
+    values["given_name"], values["family_name"] = split_whole_name(
+        values["given_name"], values["family_name"])
     # Keep the canonical order so records serialise the same way every time.
     return StandardisedRecord(
         values={attribute: values[attribute] for attribute in CANONICAL_ATTRIBUTES},

@@ -225,6 +225,35 @@ def test_only_digits_reads_any_script():
     assert only_digits("ü-12 ٣") == "12٣"
 
 
+def test_a_support_record_with_the_whole_name_in_one_field_links_on_its_mailbox(config):
+    crm = standardise_frame(pd.DataFrame([{"given_name": "Peter", "family_name": "Harthofer",
+                                           "email": "peter.h4@web.de"}])).iloc[0].to_dict()
+    support = standardise_frame(pd.DataFrame([{"given_name": "Peter Harthofer",
+                                               "email": "peter.h4@web.de"}])).iloc[0].to_dict()
+
+    score = score_pair(support, crm, config)
+
+    assert attribute(score, "given_name").level == "exact"
+    assert attribute(score, "family_name").level == "exact"
+    assert score.weight >= config.auto_link_threshold
+
+
+def test_a_lone_family_name_in_the_given_name_field_counts_as_a_name_agreement(config):
+    # A support agent typed only the surname, into the first field.
+    crm = {"given_name": "peter", "family_name": "harthofer", "email": "peter.h4@web.de",
+           "phone": "+4917666450182"}
+    support = {"given_name": "harthofer", "email": "peter.h4@web.de", "phone": "+4917666450182"}
+    stranger = {**support, "given_name": "gruber"}
+
+    lone = score_pair(support, crm, config)
+
+    assert attribute(lone, "given_name").level == "moved"
+    assert attribute(lone, "given_name").weight > 0
+    assert attribute(score_pair(crm, support, config), "given_name").level == "moved"
+    assert lone.weight >= config.auto_link_threshold
+    assert attribute(score_pair(stranger, crm, config), "given_name").level == "else"
+
+
 def test_a_move_counts_once_against_a_pair(config):
     before = {k: OLIVIA[k] for k in ("given_name", "family_name", "birth_date",
                                       "address_line", "locality", "postcode")}

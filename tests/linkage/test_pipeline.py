@@ -136,6 +136,21 @@ def test_sorted_neighbourhood_pairs_records_close_in_key_order():
     assert frozenset(("adams", "zimmer")) not in pairs
 
 
+@pytest.mark.parametrize("with_family_column", [True, False])
+def test_standardise_frame_splits_whole_names_as_standardise_record(with_family_column):
+    raw = pd.DataFrame({"given_name": ["Anna Maria Nowak", "Anna", None, "Bob Lee"],
+                        "family_name": [None, None, "Nowak", "Stone"]})
+    if not with_family_column:
+        raw = raw.drop(columns=["family_name"]).iloc[:2]
+
+    batch = standardise_frame(raw)
+
+    expected = [standardise_record(row).values for row in raw.to_dict("records")]
+    assert batch["given_name"].tolist() == [e["given_name"] for e in expected]
+    assert batch["family_name"].tolist() == [e["family_name"] for e in expected]
+    assert batch["family_name"].tolist()[:2] == ["nowak", None]
+
+
 def test_standardise_frame_equals_standardise_record(frame):
     raw = generate_records_dataframe(people=60, seed=9)
     batch = standardise_frame(raw)

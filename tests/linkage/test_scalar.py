@@ -136,6 +136,9 @@ def crafted_records(attributes) -> list[dict]:
         {"given_name": "benett", "family_name": "olivia"},
         {"given_name": "bennett", "family_name": "olvia"},
         {"given_name": "bennett", "family_name": "smythe"},
+        # One name field filled, with the name the other side keeps in its other field.
+        {"given_name": "bennett", "family_name": None},
+        {"given_name": None, "family_name": "olivia"},
         # Two of three date parts, and transpositions.
         {"birth_date": "1988-11-12"},
         {"birth_date": "1975-04-12"},

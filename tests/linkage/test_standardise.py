@@ -9,6 +9,7 @@ from linkage.attributes import CANONICAL_ATTRIBUTES
 from linkage.standardise import (
     InvalidValue,
     StandardisedRecord,
+    split_whole_name,
     standardise_country,
     standardise_date,
     standardise_email,
@@ -399,3 +400,26 @@ def test_ten_thousand_records_standardise_well_under_a_second_per_thousand():
     elapsed = time.perf_counter() - started
     assert all(not result.problems for result in results)
     assert elapsed < 5.0
+
+
+@pytest.mark.parametrize(
+    ("given", "family", "expected"),
+    [
+        ("john smith", None, ("john", "smith")),
+        ("john paul smith", None, ("john paul", "smith")),
+        ("smith john", None, ("smith", "john")),  # family first: the swapped levels see it
+        ("john", None, ("john", None)),
+        ("mary ann", "jones", ("mary ann", "jones")),
+        (None, "van der berg", (None, "van der berg")),
+        (None, None, (None, None)),
+    ],
+)
+def test_a_whole_name_in_the_given_name_field_is_split_only_without_a_family_name(
+        given, family, expected):
+    assert split_whole_name(given, family) == expected
+
+
+def test_record_with_its_whole_name_in_one_field_gets_a_family_name():
+    values = standardise_record({"given_name": "Dr. José O'Brien", "family_name": "  "}).values
+
+    assert (values["given_name"], values["family_name"]) == ("jose", "obrien")
