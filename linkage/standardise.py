@@ -151,12 +151,15 @@ def _is_placeholder_email(email: str) -> bool:
 def standardise_email(value: str | None) -> str | None:
     """Standardise an email address: stripped and lower-cased, with a basic shape check.
 
-    Provider rules (Gmail dots, plus tags) are comparison logic and are not applied here.
+    Provider rules (Gmail dots, plus tags) are comparison logic and are not applied here. An
+    address exported with its display name ("Anna Nowak <anna@example.com>") keeps the address.
     """
     present = _present(value)
     if present is None:
         return None
     email = present.lower().removeprefix("mailto:")
+    if email.endswith(">") and email.count("<") == 1:
+        email = email[email.rindex("<") + 1:-1].strip().removeprefix("mailto:")
     local, at, domain = email.partition("@")
     labels = domain.split(".")
     if (

@@ -65,6 +65,8 @@ def test_missing_and_placeholder_names_are_none(raw):
         ("  Anna.Kowalska@Example.PL ", "anna.kowalska@example.pl"),
         ("JOHN.SMITH+news@GMAIL.COM", "john.smith+news@gmail.com"),
         ("mailto:jose@correo.es", "jose@correo.es"),
+        ("Anna Kowalska <Anna.Kowalska@Example.PL>", "anna.kowalska@example.pl"),
+        ('"Nowak, Anna" <mailto:anna@nowak.pl>', "anna@nowak.pl"),
     ],
 )
 def test_email_is_stripped_and_lower_cased_without_provider_tricks(raw, expected):
@@ -82,6 +84,8 @@ def test_email_is_stripped_and_lower_cased_without_provider_tricks(raw, expected
         "john smith@gmail.com",
         "john@gmail..com",
         "john@.com",
+        "Anna Kowalska <>",
+        "Anna <anna@x.pl> <bob@y.pl>",
     ],
 )
 def test_malformed_email_is_rejected(raw):
