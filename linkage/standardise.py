@@ -120,10 +120,13 @@ def split_whole_name(given: str | None, family: str | None) -> tuple[str | None,
 
     Support desks and web shops often have one "name" field, mapped to the given name: with no
     family name, "john paul smith" becomes given "john paul", family "smith". A name written
-    family first ("smith john") comes out swapped, which the swapped levels recognise.
+    family first ("smith john") comes out swapped, which the swapped levels recognise. A last
+    word of one letter is an initial or a stray space ("sachi n"), not a family name: kept.
     """
     if family is None and given is not None and " " in given:
-        given, family = given.rsplit(" ", 1)
+        first, last = given.rsplit(" ", 1)
+        if len(last) > 1:
+            return first, last
     return given, family
 
 

@@ -413,6 +413,7 @@ def test_ten_thousand_records_standardise_well_under_a_second_per_thousand():
         ("john paul smith", None, ("john paul", "smith")),
         ("smith john", None, ("smith", "john")),  # family first: the swapped levels see it
         ("john", None, ("john", None)),
+        ("sachi n", None, ("sachi n", None)),  # a stray space or an initial: no family name
         ("mary ann", "jones", ("mary ann", "jones")),
         (None, "van der berg", (None, "van der berg")),
         (None, None, (None, None)),
