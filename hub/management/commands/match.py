@@ -8,6 +8,7 @@ from hub.services.batch_apply import batch_match_apply
 from hub.services.batch_match import batch_match_plan
 from hub.services.batch_plan import NewEntity
 from hub.services.errors import Conflict
+from hub.services.reindex import index_staleness
 
 EXAMPLES = 5
 
@@ -25,6 +26,11 @@ class Command(BaseCommand):
             unknown = set(sources) - set(SourceSystem.objects.values_list("code", flat=True))
             if unknown:
                 raise CommandError(f"--sources: unknown source(s) {', '.join(sorted(unknown))}")
+        checked, stale = index_staleness(sources=sources)
+        if stale:
+            self.stderr.write(f"Warning: {stale} of the {checked} most recent records have stale "
+                              "standardised values or blocking keys (standardisers upgraded, or "
+                              "other blocking rules in force): run manage.py reindex first.")
         with tqdm(total=3 if dry_run else 4, desc="match", unit="phase",
                   disable=options["verbosity"] == 0) as bar:
             bar.set_postfix_str("scoring candidate pairs")

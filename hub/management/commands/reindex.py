@@ -1,0 +1,34 @@
+"""``manage.py reindex [--sources ...] [--dry-run]``: refresh stored match values and keys."""
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from hub.models import SourceRecord, SourceSystem
+from hub.services.reindex import reindex_records
+
+
+class Command(BaseCommand):
+    help = ("Re-standardise the active records (or those of --sources) from their attributes as "
+            "received and rebuild their blocking keys under the model in force: after an upgrade "
+            "of the standardisers or a model with other blocking rules. Then run match.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--sources", nargs="+", metavar="CODE")
+        parser.add_argument("--dry-run", action="store_true")
+
+    def handle(self, *args, sources, dry_run, **options):
+        if sources:
+            unknown = set(sources) - set(SourceSystem.objects.values_list("code", flat=True))
+            if unknown:
+                raise CommandError(f"--sources: unknown source(s) {', '.join(sorted(unknown))}")
+        scope = SourceRecord.objects.filter(state=SourceRecord.State.ACTIVE)
+        if sources:
+            scope = scope.filter(source__code__in=sources)
+        with tqdm(total=scope.count(), desc="reindex", unit="record",
+                  disable=options["verbosity"] == 0) as bar:
+            summary = reindex_records(sources=sources, dry_run=dry_run, progress=bar.update)
+        verb = "Would refresh" if dry_run else "Refreshed"
+        self.stdout.write(f"{verb}: {summary.restandardised} of {summary.records} records "
+                          f"re-standardised, {summary.rekeyed} with new blocking keys.")
+        if dry_run:
+            self.stdout.write("Dry run: nothing was changed.")
