@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from hub.models import SourceSystem
+from hub.management.source_scope import add_scope_arguments, check_sources
 from hub.services.batch_apply import batch_match_apply
 from hub.services.batch_match import batch_match_plan
 from hub.services.batch_plan import NewEntity
@@ -18,14 +18,10 @@ class Command(BaseCommand):
             "every steward decision and manual link. --dry-run shows what would change.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--sources", nargs="+", metavar="CODE")
-        parser.add_argument("--dry-run", action="store_true")
+        add_scope_arguments(parser)
 
     def handle(self, *args, sources, dry_run, **options):
-        if sources:
-            unknown = set(sources) - set(SourceSystem.objects.values_list("code", flat=True))
-            if unknown:
-                raise CommandError(f"--sources: unknown source(s) {', '.join(sorted(unknown))}")
+        check_sources(sources)
         checked, stale = index_staleness(sources=sources)
         if stale:
             self.stderr.write(f"Warning: {stale} of the {checked} most recent records have stale "

@@ -1,9 +1,10 @@
 """``manage.py reindex [--sources ...] [--dry-run]``: refresh stored match values and keys."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from hub.models import SourceRecord, SourceSystem
+from hub.management.source_scope import add_scope_arguments, check_sources
+from hub.models import SourceRecord
 from hub.services.reindex import reindex_records
 
 
@@ -13,14 +14,10 @@ class Command(BaseCommand):
             "of the standardisers or a model with other blocking rules. Then run match.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--sources", nargs="+", metavar="CODE")
-        parser.add_argument("--dry-run", action="store_true")
+        add_scope_arguments(parser)
 
     def handle(self, *args, sources, dry_run, **options):
-        if sources:
-            unknown = set(sources) - set(SourceSystem.objects.values_list("code", flat=True))
-            if unknown:
-                raise CommandError(f"--sources: unknown source(s) {', '.join(sorted(unknown))}")
+        check_sources(sources)
         scope = SourceRecord.objects.filter(state=SourceRecord.State.ACTIVE)
         if sources:
             scope = scope.filter(source__code__in=sources)
