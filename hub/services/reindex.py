@@ -61,7 +61,8 @@ class _Fresh:
     stale_keys: bool
 
 
-def _active_records(sources: list[str] | None):
+def active_records(sources: list[str] | None = None):
+    """The active records (of ``sources``, codes): what reindexing goes through."""
     records = SourceRecord.objects.filter(state=SourceRecord.State.ACTIVE)
     return records.filter(source__code__in=sources) if sources else records
 
@@ -88,7 +89,7 @@ def _fresh(records: list[SourceRecord], config: MatchConfig) -> list[_Fresh]:
 def index_staleness(*, sources: list[str] | None = None, sample: int = SAMPLE) -> tuple[int, int]:
     """(records checked, records whose standardised values or blocking keys are stale), over
     the ``sample`` most recently stored active records. Reads only."""
-    records = list(_active_records(sources).order_by("-id")
+    records = list(active_records(sources).order_by("-id")
                    .only("id", "attributes", "standardised", "invalid_attributes")[:sample])
     fresh = _fresh(records, active_match_config())
     return len(fresh), sum(f.stale_values or f.stale_keys for f in fresh)
@@ -104,7 +105,7 @@ def reindex_records(*, sources: list[str] | None = None, dry_run: bool = False,
     records done after each chunk.
     """
     config = active_match_config()
-    ids = list(_active_records(sources).order_by("id").values_list("id", flat=True))
+    ids = list(active_records(sources).order_by("id").values_list("id", flat=True))
     summary = ReindexSummary()
     for chunk in chunks(ids, CHUNK):
         summary.add(_reindex_chunk(chunk, config, dry_run=dry_run, actor=actor))

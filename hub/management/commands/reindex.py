@@ -4,8 +4,7 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from hub.management.source_scope import add_scope_arguments, check_sources
-from hub.models import SourceRecord
-from hub.services.reindex import reindex_records
+from hub.services.reindex import active_records, reindex_records
 
 
 class Command(BaseCommand):
@@ -18,10 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, sources, dry_run, **options):
         check_sources(sources)
-        scope = SourceRecord.objects.filter(state=SourceRecord.State.ACTIVE)
-        if sources:
-            scope = scope.filter(source__code__in=sources)
-        with tqdm(total=scope.count(), desc="reindex", unit="record",
+        with tqdm(total=active_records(sources).count(), desc="reindex", unit="record",
                   disable=options["verbosity"] == 0) as bar:
             summary = reindex_records(sources=sources, dry_run=dry_run, progress=bar.update)
         verb = "Would refresh" if dry_run else "Refreshed"
