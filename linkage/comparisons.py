@@ -399,6 +399,13 @@ def _personal_mailboxes(p: _Pairs, comparison: Comparison, level: Level, at) -> 
     return personal[p.code_left[at]] & personal[p.code_right[at]]
 
 
+def _mobile_numbers(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
+    # Two different numbers, both mobiles: a landline is shared by a household and a person
+    # gives one system the landline and another the mobile, but a mobile is one person's own.
+    mobile = p.column.feature(("mobile_number",), features.is_mobile_number, dtype=bool)
+    return mobile[p.code_left[at]] & mobile[p.code_right[at]]
+
+
 def _text_ends(column, key: tuple, compute) -> list[np.ndarray]:
     """Per distinct value of ``column``: the text ``compute`` makes of it (a cached feature),
     its length and the codes of its first and last characters (-1 for an empty text)."""
@@ -449,4 +456,5 @@ _TESTS: dict[str, Callable[[_Pairs, Comparison, Level, np.ndarray], np.ndarray]]
     "kept_in_email": _kept_in_email,
     "personal_mailboxes": _personal_mailboxes,
     "last_digits": _last_digits,
+    "mobile_numbers": _mobile_numbers,
 }

@@ -185,7 +185,8 @@ class WeightCap:
       one fact, worth what its most specific member is worth). Disagreements count as one
       fact too: a move changes street, postcode and town at once, and counts as the strongest
       of the three. When ``person_attributes`` are given, agreement counts at most
-      ``max_weight`` while any of them disagrees (has a negative weight), else without bound:
+      ``max_weight`` while any of them disagrees (weighs less than -1 bit,
+      ``weight_caps.NEUTRAL_BITS``), else without bound:
       twins, spouses and parent and child share a home but differ in a given name or a birth
       date, so a shared home only counts in full when the person fits;
     * "sum": ``max_weight``, whatever the members are worth; disagreements are left alone.

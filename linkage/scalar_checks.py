@@ -42,6 +42,7 @@ _mailbox_letters = _cached(features.mailbox_letters)
 _ascii_letters = _cached(features.ascii_letters)
 _initials = _cached(features.initials)
 _is_personal_mailbox = _cached(features.is_personal_mailbox)
+_is_mobile_number = _cached(features.is_mobile_number)
 
 _DATE_WIDTH = 10  # characters of a written date compared by one_character, as the batch path
 
@@ -340,6 +341,13 @@ def _personal_mailboxes(comparison: Comparison, level: Level) -> Binder:
     return bind
 
 
+def _mobile_numbers(comparison: Comparison, level: Level) -> Binder:
+    def bind(a, ra):
+        return (lambda b, rb: _is_mobile_number(b)) if _is_mobile_number(a) else None
+
+    return bind
+
+
 def _years_apart(comparison: Comparison, level: Level) -> Binder:
     years = level.min_years
     return _dates(lambda x, y: abs(x[0] - y[0]) >= years)
@@ -382,4 +390,5 @@ TESTS: dict[str, Callable[[Comparison, Level], Binder]] = {
     "kept_in_email": _kept_in_email,
     "personal_mailboxes": _personal_mailboxes,
     "last_digits": _last_digits_test,
+    "mobile_numbers": _mobile_numbers,
 }

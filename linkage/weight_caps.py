@@ -12,7 +12,12 @@ import numpy as np
 
 from linkage.config import MatchConfig
 
-__all__ = ["added", "apply_weight_caps"]
+__all__ = ["NEUTRAL_BITS", "added", "apply_weight_caps"]
+
+# A person attribute weighing less than this below zero says nothing either way: a level EM
+# finds about as common among matches as among non-matches (a nickname with a typo) is no
+# sign of someone else, and must not shrink an exact e-mail or phone to a household fact.
+NEUTRAL_BITS = 1.0
 
 
 def apply_weight_caps(weights: np.ndarray, config: MatchConfig) -> None:
@@ -42,14 +47,15 @@ def apply_weight_caps(weights: np.ndarray, config: MatchConfig) -> None:
 
 
 def _person_misfit(weights: np.ndarray, config: MatchConfig, cap) -> np.ndarray:
-    """Per pair: does the person not fit the shared group? Any person attribute disagrees, or
-    the contact attributes say someone else: one weighs less than ``contact_conflict_weight``,
-    or, without that, every one disagrees (see ``WeightCap``)."""
+    """Per pair: does the person not fit the shared group? Any person attribute disagrees (weighs
+    less than -``NEUTRAL_BITS``), or the contact attributes say someone else: one weighs less
+    than ``contact_conflict_weight``, or, without that, every one disagrees (see ``WeightCap``).
+    """
     misfit = np.zeros(len(weights), dtype=bool)
     contacts = []
     for k, c in enumerate(config.comparisons):
         if c.attribute in cap.person_attributes:
-            misfit |= weights[:, k] < 0
+            misfit |= weights[:, k] < -NEUTRAL_BITS
         if c.attribute in cap.contact_attributes:
             contacts.append(weights[:, k])
     if cap.contact_conflict_weight is not None:

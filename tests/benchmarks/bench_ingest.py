@@ -35,10 +35,10 @@ def run_benchmark(*, records: int, seed: int = 1) -> dict:
     from hub.services.ingest import record_upsert
     from hub.services.sources import source_add
     from linkage.attributes import CANONICAL_ATTRIBUTES
-    from linkage.synthetic import generate_records
+    from linkage.synthetic import generate_records, people_for
 
-    # About 1.8 records per person; draw a few more people than needed and cut to size.
-    generated = generate_records(people=int(records / 1.7) + 10, seed=seed)[:records]
+    # Draw a few more people than needed and cut to size.
+    generated = generate_records(people=people_for(records) + 10, seed=seed)[:records]
     for code in sorted({r["source"] for r in generated}):
         source_add(code=code)
     latencies, outcomes = [], Counter()

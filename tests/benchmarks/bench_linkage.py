@@ -36,9 +36,9 @@ from linkage.pipeline import link_frame, standardise_frame  # noqa: E402
 
 def load_synthetic(records: int, seed: int) -> pd.DataFrame:
     """About ``records`` synthetic records; the truth is in ``cluster``."""
-    from linkage.synthetic import generate_records_dataframe
+    from linkage.synthetic import generate_records_dataframe, people_for
 
-    frame = generate_records_dataframe(people=max(1, round(records / 1.8)), seed=seed)
+    frame = generate_records_dataframe(people=people_for(records), seed=seed)
     return frame.rename(columns={"person_id": "cluster"})
 
 

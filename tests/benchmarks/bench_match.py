@@ -79,9 +79,9 @@ def run_benchmark(*, records: int, seed: int = 1) -> dict:
 
     from hub.models import Entity, ReviewTask, SourceRecord
     from linkage.evaluate import pairwise_metrics
-    from linkage.synthetic import generate_records
+    from linkage.synthetic import generate_records, people_for
 
-    generated = generate_records(people=max(1, round(records / 1.8)), seed=seed)[:records]
+    generated = generate_records(people=people_for(records), seed=seed)[:records]
     started = time.perf_counter()
     truth = load_unmatched(generated)
     load_seconds = time.perf_counter() - started

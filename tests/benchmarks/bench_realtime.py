@@ -118,10 +118,9 @@ def run_benchmark(*, hub_records: int, probes: int, seed: int = 3, reuse: bool =
 
     from hub.services.ingest import record_upsert
     from linkage.attributes import CANONICAL_ATTRIBUTES
-    from linkage.synthetic import generate_records
+    from linkage.synthetic import generate_records, people_for
 
-    generated = generate_records(people=max(1, round((hub_records + probes + warmup) / 1.8)),
-                                 seed=seed)
+    generated = generate_records(people=people_for(hub_records + probes + warmup), seed=seed)
     # Probes come from across the population, interleaved, so most have duplicates stored.
     step = max(1, len(generated) // max(probes + warmup, 1))
     chosen = generated[::step][:probes + warmup]

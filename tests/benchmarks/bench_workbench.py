@@ -273,7 +273,7 @@ def _prepare_database(url: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--people", type=int, default=5000,
-                        help="demo size (demo_sources serve --people; about 1.8 records each)")
+                        help="demo size (demo_sources serve --people; about 2.1 records each)")
     parser.add_argument("--tasks", type=int, default=10, help="task pages to time")
     parser.add_argument("--repeats", type=int, default=10, help="timed requests per URL")
     sys.path.insert(0, str(ROOT))

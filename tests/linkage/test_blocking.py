@@ -5,7 +5,7 @@ import pytest
 from linkage.blocking import apply_transform, block_pairs, blocking_keys, candidate_pairs
 from linkage.config import load_config, parse_config
 from linkage.pipeline import standardise_frame
-from linkage.synthetic import generate_records_dataframe
+from linkage.synthetic import generate_records_dataframe, people_for
 from tests.linkage.samples import OLIVIA, ONE_TYPO_CASES
 
 
@@ -228,7 +228,7 @@ def test_candidate_pairs_per_record_stay_flat_as_the_data_grows():
     config = load_config()
     per_record = []
     for records in (10_000, 40_000):
-        raw = generate_records_dataframe(people=round(records / 1.8), seed=2)
+        raw = generate_records_dataframe(people=people_for(records), seed=2)
         frame = standardise_frame(raw.drop(columns=["person_id"]))
         left, _, _ = block_pairs(frame, config)
         per_record.append(len(left) / len(frame))

@@ -583,3 +583,35 @@ def test_the_contact_conflict_weight_survives_a_round_trip(config):
 
     assert document["weight_caps"][0]["contact_conflict_weight"] == -4.0
     assert loads_config(__import__("json").dumps(document)).weight_caps == config.weight_caps
+
+
+def test_two_mobiles_of_their_own_keep_a_namesake_at_the_address_apart(config):
+    # Father and son of one name at one home, the father's record undated, the son giving his
+    # work mailbox: only their mobiles tell them apart. One person giving one system the
+    # household's landline and another his mobile is no such sign.
+    home = {"given_name": "oliver", "family_name": "bennett", "address_line": "12 acacia avenue",
+            "locality": "leeds", "postcode": "LS11AB"}
+    father = {**home, "email": "obennett61@yahoo.com", "phone": "+447911123456"}
+    son = {**home, "email": "oliver.bennett@acme-foods.co.uk", "phone": "+447912345678"}
+    father_on_the_landline = {**father, "email": None, "phone": "+441132960123"}
+
+    apart = score_pair(father, son, config)
+    one_person = score_pair(father, father_on_the_landline, config)
+
+    assert attribute(apart, "phone").level == "different_mobiles"
+    assert attribute(apart, "phone").weight < config.weight_caps[0].contact_conflict_weight
+    assert apart.weight < config.auto_link_threshold
+    assert attribute(one_person, "phone").level == "else"
+    assert one_person.weight >= config.auto_link_threshold
+
+
+@pytest.mark.parametrize(("typed", "given"), [("ajn", "jan"), ("ea", "ewa"), ("rboert", "robert")])
+def test_a_given_name_one_keystroke_off_still_lets_mailbox_and_mobile_count(config, typed, given):
+    person = {"given_name": given, "family_name": "kowalczyk", "email": "jk.home@gmail.com",
+              "phone": "+4915112345678"}
+    slip = {**person, "given_name": typed}
+
+    score = score_pair(person, slip, config)
+
+    assert attribute(score, "given_name").weight > -1.0  # no sign of someone else
+    assert score.weight >= config.auto_link_threshold

@@ -120,6 +120,10 @@ def crafted_records(attributes) -> list[dict]:
         {"phone": "+1632960123"},
         {"phone": "123"},
         {"phone": "abc"},
+        # Two mobiles of two people; a North American number, which may be either.
+        {"phone": "+447911123456"},
+        {"phone": "+447912345678"},
+        {"phone": "+12125550123"},
         {"address_line": "12 acacia av", "locality": "leds", "postcode": "LS11AD"},
         {"address_line": "12 acacia avenue", "address_line2": "flat 2", "postcode": "LS1 1AB"},
         {"address_line2": "flat 3"},

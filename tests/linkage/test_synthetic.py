@@ -9,6 +9,7 @@ import pytest
 
 from linkage.attributes import CANONICAL_ATTRIBUTES
 from linkage.synthetic import (
+    RECORDS_PER_PERSON,
     SCENARIOS,
     generate_records,
     generate_records_dataframe,
@@ -107,15 +108,15 @@ def test_people_argument_is_the_number_of_distinct_people(by_person):
     assert len(by_person) == PEOPLE
 
 
-def test_about_1_8_records_per_person(records):
-    assert 1.7 <= len(records) / PEOPLE <= 1.9
+def test_about_2_records_per_person_as_documented(records):
+    assert abs(len(records) / PEOPLE - RECORDS_PER_PERSON) <= 0.1
 
 
 def test_duplicates_across_sources_exist_in_realistic_proportion(by_person):
     source_counts = Counter(len({r["source"] for r in rs}) for rs in by_person.values())
-    assert 0.42 <= source_counts[1] / PEOPLE <= 0.52
-    assert 0.30 <= source_counts[2] / PEOPLE <= 0.40
-    assert 0.04 <= source_counts[4] / PEOPLE <= 0.10
+    assert 0.32 <= source_counts[1] / PEOPLE <= 0.42
+    assert 0.28 <= source_counts[2] / PEOPLE <= 0.38
+    assert 0.10 <= source_counts[4] / PEOPLE <= 0.18
 
 
 def test_about_two_percent_are_registered_twice_in_one_source(by_person):

@@ -27,7 +27,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--people", type=int, default=600,
-                            help="synthetic people to generate (about 1.8 records each)")
+                            help="synthetic people to generate (about 2.1 records each)")
         parser.add_argument("--seed", type=int, default=7)
 
     def handle(self, *args, people, seed, **options):
