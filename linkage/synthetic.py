@@ -261,8 +261,11 @@ def _generate(people: int, seed: int, sources: Sequence[str], with_scenarios: bo
     return [record for bucket in buckets for record in bucket]
 
 
-def people_for(records: int) -> int:
-    """How many people to generate for about ``records`` records with the default sources."""
+def people_for(records: int, *, at_least: bool = False) -> int:
+    """How many people to generate for about ``records`` records with the default sources;
+    ``at_least``: a few more, so that no fewer come out (for callers cutting to size)."""
+    if at_least:
+        return round(records * 1.03 / RECORDS_PER_PERSON) + 10
     return max(1, round(records / RECORDS_PER_PERSON))
 
 

@@ -37,8 +37,7 @@ def run_benchmark(*, records: int, seed: int = 1) -> dict:
     from linkage.attributes import CANONICAL_ATTRIBUTES
     from linkage.synthetic import generate_records, people_for
 
-    # Draw a few more people than needed and cut to size.
-    generated = generate_records(people=people_for(records) + 10, seed=seed)[:records]
+    generated = generate_records(people=people_for(records, at_least=True), seed=seed)[:records]
     for code in sorted({r["source"] for r in generated}):
         source_add(code=code)
     latencies, outcomes = [], Counter()

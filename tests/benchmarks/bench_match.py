@@ -81,7 +81,7 @@ def run_benchmark(*, records: int, seed: int = 1) -> dict:
     from linkage.evaluate import pairwise_metrics
     from linkage.synthetic import generate_records, people_for
 
-    generated = generate_records(people=people_for(records), seed=seed)[:records]
+    generated = generate_records(people=people_for(records, at_least=True), seed=seed)[:records]
     started = time.perf_counter()
     truth = load_unmatched(generated)
     load_seconds = time.perf_counter() - started

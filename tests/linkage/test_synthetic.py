@@ -13,6 +13,7 @@ from linkage.synthetic import (
     SCENARIOS,
     generate_records,
     generate_records_dataframe,
+    people_for,
     write_csv,
 )
 from linkage.synthetic_vocabulary import NICKNAMES
@@ -249,3 +250,9 @@ def test_no_people_gives_no_records():
 def test_invalid_arguments_are_rejected(arguments):
     with pytest.raises(ValueError):
         generate_records(**arguments)
+
+
+@pytest.mark.parametrize("records", [1, 300, 5000])
+def test_people_for_at_least_gives_enough_records_to_cut_to_size(records):
+    assert len(generate_records(people=people_for(records, at_least=True), seed=1)) >= records
+    assert people_for(records) <= people_for(records, at_least=True)
