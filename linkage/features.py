@@ -202,15 +202,33 @@ def phone_digits(value: str) -> str:
 
 def is_mobile_number(value: str) -> bool:
     """Whether an E.164 number is a mobile one by its country's numbering plan (phonenumbers'
-    metadata): "+447700900123" yes, a London landline no. False for a number without its
+    metadata): "+447911123456" yes, a London landline no. False for a number without its
     country code, and where the plan does not tell mobiles from landlines (North America)."""
-    if not value.startswith("+"):
-        return False
-    try:
-        number = phonenumbers.parse(value)
-    except phonenumbers.NumberParseException:
-        return False
-    return phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE
+    number = _e164_number(value)
+    return number is not None and \
+        phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE
+
+
+def _e164_number(value: str) -> phonenumbers.PhoneNumber | None:
+    """The number an E.164 string written by the phone standardiser stands for, built without
+    phonenumbers' parser (half the cost per number, the same numbers: a batch meets every
+    distinct phone once). Country codes are prefix-free, so the first known prefix is it."""
+    digits = value[1:]
+    if not value.startswith("+") or not digits.isdigit():
+        return None
+    for length in (1, 2, 3):
+        if int(digits[:length]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            break
+    else:
+        return None
+    national = digits[length:]
+    if not national:
+        return None
+    zeros = len(national) - len(national.lstrip("0"))  # Italian numbers keep their trunk 0
+    return phonenumbers.PhoneNumber(
+        country_code=int(digits[:length]), national_number=int(national),
+        italian_leading_zero=True if zeros else None,
+        number_of_leading_zeros=zeros if zeros > 1 else None)
 
 
 def last_digits(value: str, count: int) -> str:

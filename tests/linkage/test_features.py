@@ -16,3 +16,16 @@ from linkage import features
 ])
 def test_is_mobile_number_reads_the_country_numbering_plan(number, mobile):
     assert features.is_mobile_number(number) is mobile
+
+
+@pytest.mark.parametrize("number", [
+    "+447911123456", "+441632960123", "+4915112345678", "+33612345678", "+390612345678",
+    "+3906123456", "+12125550123", "+353871234567", "+31612345678", "+8613812345678",
+])
+def test_mobile_detection_reads_the_number_as_phonenumbers_parses_it(number):
+    import phonenumbers
+
+    parsed = phonenumbers.parse(number)
+    assert features.is_mobile_number(number) is (
+        phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.MOBILE)
+    assert features._e164_number(number) == parsed
