@@ -29,3 +29,23 @@ def test_mobile_detection_reads_the_number_as_phonenumbers_parses_it(number):
     assert features.is_mobile_number(number) is (
         phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.MOBILE)
     assert features._e164_number(number) == parsed
+
+
+def test_mobile_shortcut_agrees_with_phonenumbers_on_every_region_and_kind_of_number():
+    # The pattern shortcut must never change an answer: phonenumbers' own example number of
+    # every kind in every region (Jamaican mobiles behind +1, Guernsey's behind +44, ...).
+    import phonenumbers
+
+    checked = 0
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        for kind in vars(phonenumbers.PhoneNumberType).values():
+            if not isinstance(kind, int):
+                continue
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            number = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+            expected = phonenumbers.number_type(example) == phonenumbers.PhoneNumberType.MOBILE
+            assert features.is_mobile_number(number) is expected, number
+            checked += 1
+    assert checked > 1000
