@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from rapidfuzz.process import cpdist
 
@@ -71,8 +72,9 @@ def _exact(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -> n
     return p.code_left[at] == p.code_right[at]
 
 
-def _feature_equal(p: _Pairs, key: tuple, compute: Callable[[str], str], at) -> np.ndarray:
-    codes = p.column.feature_codes(key, compute)
+def _feature_equal(p: _Pairs, key: tuple, compute: Callable[[str], str], at,
+                   of: np.ndarray | None = None) -> np.ndarray:
+    codes = p.column.feature_codes(key, compute, of=of)
     left, right = codes[p.code_left[at]], codes[p.code_right[at]]
     return (left == right) & (left >= 0)
 
@@ -96,25 +98,19 @@ def _measure(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) ->
     if stored is None:
         strings = p.column.values
         if comparison.method == "email":
-            strings = p.column.feature(("canonical_email",), features.canonical_email)
+            strings = _canonical_emails(p.column)
         elif comparison.method == "phone":
-            strings = p.column.feature(("phone_digits",), features.phone_digits)
-        lefts, rights = strings[p.code_left[at]], strings[p.code_right[at]]
+            strings = _phone_digits(p.column)
         stored = np.full(len(p.left), np.nan, dtype=np.float64)
-        # Threads only pay off on many pairs; starting them costs milliseconds.
-        workers = -1 if len(at) > 10_000 else 1
         if level.test == "jaro_winkler":
-            stored[at] = cpdist(
-                lefts, rights, scorer=JaroWinkler.normalized_similarity, workers=workers
-            )
+            stored[at] = pair_scores(strings, p.code_left[at], strings, p.code_right[at],
+                                     JaroWinkler.normalized_similarity)
         else:
             # A cutoff lets rapidfuzz stop early: past the largest distance of any level, the
             # exact figure does not matter.
             cutoff = max(lv.max_distance or 0 for lv in comparison.levels)
-            stored[at] = cpdist(
-                lefts, rights, scorer=_DISTANCES[level.test], score_cutoff=cutoff,
-                workers=workers,
-            )
+            stored[at] = pair_scores(strings, p.code_left[at], strings, p.code_right[at],
+                                     _DISTANCES[level.test], score_cutoff=cutoff)
         p.measures[key] = stored
     values = stored[at]
     if level.test == "jaro_winkler":
@@ -123,10 +119,46 @@ def _measure(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) ->
         # An edit of the letters, the mailbox's numbers and separators unchanged
         # (john.smith1 / john.smith2 and john.smith / john_smith are two mailboxes,
         # jonh.smith1 / john.smith1 one).
-        marks = p.column.feature_codes(("mailbox_marks",), features.mailbox_marks)
+        marks = p.column.feature_codes(("mailbox_marks",), features.without_letters,
+                                       of=_local_parts(p.column))
         same_marks = marks[p.code_left[at]] == marks[p.code_right[at]]
         return (values <= level.max_distance) & same_marks
     return values <= level.max_distance
+
+
+# A strided sample of this many pairs tells whether the pairs repeat value pairs.
+_SAMPLE = 65_536
+# Below this share of distinct value pairs in the sample, scoring each distinct pair once and
+# spreading the scores pays for finding them (given names, towns); above it (streets, mailboxes,
+# phones), finding them costs about what it saves.
+_REPEATING = 0.9
+
+
+def pair_scores(left_values: np.ndarray, left_codes: np.ndarray, right_values: np.ndarray,
+                right_codes: np.ndarray, scorer, **kwargs) -> np.ndarray:
+    """rapidfuzz's ``cpdist`` of ``left_values[left_codes[i]]`` and ``right_values[right_codes[i]]``
+    for every i (codes are indexes into the distinct values, none missing).
+
+    Candidate pairs repeat value pairs: a million records hold a few thousand given names, so
+    millions of pairs compare a few hundred thousand pairs of names. When a sample shows that,
+    each distinct pair is scored once; the scores are the same either way.
+    """
+    width = max(len(right_values), 1)
+    if len(left_codes) > _SAMPLE:
+        step = len(left_codes) // _SAMPLE
+        sample = left_codes[::step].astype(np.int64) * width + right_codes[::step]
+        if len(np.unique(sample)) < _REPEATING * len(sample):
+            inverse, distinct = pd.factorize(left_codes.astype(np.int64) * width + right_codes)
+            scores = _cpdist(left_values[distinct // width], right_values[distinct % width],
+                             scorer, **kwargs)
+            return scores[inverse]
+    return _cpdist(left_values[left_codes], right_values[right_codes], scorer, **kwargs)
+
+
+def _cpdist(lefts: np.ndarray, rights: np.ndarray, scorer, **kwargs) -> np.ndarray:
+    # Threads only pay off on many pairs; starting them costs milliseconds.
+    workers = -1 if len(lefts) > 10_000 else 1
+    return cpdist(lefts, rights, scorer=scorer, workers=workers, **kwargs)
 
 
 def _phonetic(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -> np.ndarray:
@@ -205,56 +237,73 @@ def _token(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -> n
     return result
 
 
-def _crossed_values(p: _Pairs, level: Level, at: np.ndarray, feature=None):
-    """Per pair at ``at``: this attribute's and the ``other`` attribute's values on both sides
-    (as ``feature`` codes when given), and whether the other attribute is present on both."""
+def _crossed_matches(p: _Pairs, level: Level, at: np.ndarray):
+    """Per pair at ``at``: is this attribute's left value the ``other`` attribute's right one,
+    and is the other's left value this one's right one (False where the other is missing).
+
+    Compared as integer codes (the other column's values translated into this column's codes),
+    not as strings: millions of string comparisons cost seconds.
+    """
     other = p.table[level.other]
-    if feature is None:
-        mine, theirs = p.column.values, other.values
-    else:
-        mine, theirs = p.column.feature(feature[0], feature[1]), other.feature(*feature)
     other_left, other_right = other.codes[p.left[at]], other.codes[p.right[at]]
     present = (other_left >= 0) & (other_right >= 0)
-    other_left, other_right = np.where(present, other_left, 0), np.where(present, other_right, 0)
-    if len(theirs) == 0:
-        present[:] = False
-        theirs = np.array([None], dtype=object)
-    return (mine[p.code_left[at]], mine[p.code_right[at]],
-            theirs[other_left], theirs[other_right], present)
+    if len(other.values) == 0:
+        return present, present  # all False: the other attribute is always missing
+    index = {value: code for code, value in enumerate(p.column.values.tolist())}
+    # -2: a value this column never holds, which no code (nor the missing -1) equals.
+    as_mine = np.fromiter((index.get(value, -2) for value in other.values.tolist()),
+                          dtype=np.int64, count=len(other.values))
+    left_in_right = present & (p.code_left[at] == as_mine[other_right])
+    right_in_left = present & (as_mine[other_left] == p.code_right[at])
+    return left_in_right, right_in_left
 
 
 def _swapped(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -> np.ndarray:
-    mine_left, mine_right, other_left, other_right, present = _crossed_values(p, level, at)
-    return present & (mine_left == other_right) & (other_left == mine_right)
+    left_in_right, right_in_left = _crossed_matches(p, level, at)
+    return left_in_right & right_in_left
 
 
 def _swapped_similar(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
     # Swapped with a typo on the way, or a street moved to the second address line without its
     # house number: both crossed values are close once only their letters are kept.
-    mine_left, mine_right, other_left, other_right, present = _crossed_values(
-        p, level, at, (("letters",), features.letters))
+    other = p.table[level.other]
     result = np.zeros(len(at), dtype=bool)
-    # Values without letters (a lone house number) say nothing here.
-    rows = np.flatnonzero(present & (mine_left != "") & (mine_right != "")
-                          & (other_left != "") & (other_right != ""))
+    if len(other.values) == 0 or len(p.column.values) == 0:
+        return result
+    mine_letters, mine_has = _letters(p.column)
+    other_letters, other_has = _letters(other)
+    mine_left, mine_right = p.code_left[at], p.code_right[at]
+    other_left, other_right = other.codes[p.left[at]], other.codes[p.right[at]]
+    # Values without letters (a lone house number) say nothing here; a missing value reads
+    # code -1, which the presence test masks.
+    rows = np.flatnonzero((other_left >= 0) & (other_right >= 0)
+                          & mine_has[mine_left] & mine_has[mine_right]
+                          & other_has[other_left] & other_has[other_right])
     if rows.size:
         # cpdist's float32 similarities are compared as doubles, as in _measure (numpy would
         # compare a float32 array with the float32 rounding of the threshold): the scalar
         # path's float32_boundary assumes exactly that.
-        first = cpdist(mine_left[rows], other_right[rows],
-                       scorer=JaroWinkler.normalized_similarity).astype(np.float64)
+        first = pair_scores(mine_letters, mine_left[rows], other_letters, other_right[rows],
+                            JaroWinkler.normalized_similarity).astype(np.float64)
         rows = rows[first >= SWAPPED_SIMILARITY]  # the second half only where the first holds
-        second = cpdist(other_left[rows], mine_right[rows],
-                        scorer=JaroWinkler.normalized_similarity).astype(np.float64)
+        second = pair_scores(other_letters, other_left[rows], mine_letters, mine_right[rows],
+                             JaroWinkler.normalized_similarity).astype(np.float64)
         result[rows] = second >= SWAPPED_SIMILARITY
     return result
+
+
+def _letters(column: Column) -> tuple[np.ndarray, np.ndarray]:
+    """Per distinct value: its letters (``features.letters``) and whether there are any."""
+    letters = column.feature(("letters",), features.letters)
+    return letters, column.feature(("has_letters",), lambda v: bool(features.letters(v)),
+                                   dtype=bool)
 
 
 def _crossed(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -> np.ndarray:
     # One value sits in the other field on the other side ("natalia" as given name here and as
     # family name there), the other value differs.
-    mine_left, mine_right, other_left, other_right, present = _crossed_values(p, level, at)
-    return present & ((mine_left == other_right) | (other_left == mine_right))
+    left_in_right, right_in_left = _crossed_matches(p, level, at)
+    return left_in_right | right_in_left
 
 
 def _moved(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -> np.ndarray:
@@ -322,12 +371,24 @@ def _one_character(p: _Pairs, comparison: Comparison, level: Level, at) -> np.nd
     return (differing == 1) & (lengths[left] == lengths[right])
 
 
+def _canonical_emails(column: Column) -> np.ndarray:
+    """Per distinct address: the mailbox it delivers to (``features.canonical_email``)."""
+    return column.feature(("canonical_email",), features.canonical_email)
+
+
+def _local_parts(column: Column) -> np.ndarray:
+    """Per distinct address: the local part of its canonical form, from the cached forms."""
+    return column.feature(("email_local_part",), features.local_part,
+                          of=_canonical_emails(column))
+
+
 def _canonical(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
     return _feature_equal(p, ("canonical_email",), features.canonical_email, at)
 
 
 def _same_local_part(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
-    return _feature_equal(p, ("email_local_part",), features.email_local_part, at)
+    return _feature_equal(p, ("email_local_part",), features.local_part, at,
+                          of=_canonical_emails(p.column))
 
 
 def _name_local_part(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
@@ -348,7 +409,7 @@ def _name_local_part(p: _Pairs, comparison: Comparison, level: Level, at) -> np.
 
 def _own_name_mailbox(p: _Pairs, records: np.ndarray) -> np.ndarray:
     """Per record: is its mailbox name made only of its own names?"""
-    locals_ = np.append(p.column.feature(("email_local_part",), features.email_local_part), "")
+    locals_ = np.append(_local_parts(p.column), "")
     local = locals_[p.column.codes[records]]
     check = features.is_name_local_part
     return np.fromiter((check(value, names) for value, names
@@ -371,7 +432,8 @@ def _kept_in_email(p: _Pairs, comparison: Comparison, level: Level, at) -> np.nd
     # anna.kowalska@..., matched with "anna kowalska", or one mailbox on both sides.
     email = p.table["email"]
     names = _text_ends(p.column, ("ascii_letters",), features.ascii_letters)
-    boxes = _text_ends(email, ("mailbox_letters",), features.mailbox_letters)
+    boxes = _text_ends(email, ("mailbox_letters",), features.ascii_letters,
+                       of=_local_parts(email))
     # A record without an e-mail reads index -1: an appended empty mailbox name.
     boxes = [np.append(column, empty) for column, empty in zip(boxes, ("", 0, -1, -1),
                                                                 strict=True)]
@@ -406,10 +468,10 @@ def _mobile_numbers(p: _Pairs, comparison: Comparison, level: Level, at) -> np.n
     return mobile[p.code_left[at]] & mobile[p.code_right[at]]
 
 
-def _text_ends(column, key: tuple, compute) -> list[np.ndarray]:
+def _text_ends(column, key: tuple, compute, of=None) -> list[np.ndarray]:
     """Per distinct value of ``column``: the text ``compute`` makes of it (a cached feature),
     its length and the codes of its first and last characters (-1 for an empty text)."""
-    text = column.feature(key, compute)
+    text = column.feature(key, compute, of=of)
     length = np.fromiter((len(t) for t in text), dtype=np.int64, count=len(text))
     first = np.fromiter((ord(t[0]) if t else -1 for t in text), dtype=np.int64, count=len(text))
     last = np.fromiter((ord(t[-1]) if t else -1 for t in text), dtype=np.int64, count=len(text))
@@ -425,7 +487,13 @@ def _years_apart(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndar
 
 def _last_digits(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
     count = level.n
-    return _feature_equal(p, ("last_digits", count), lambda v: features.last_digits(v, count), at)
+    return _feature_equal(p, ("last_digits", count), lambda v: features.last_of_digits(v, count),
+                          at, of=_phone_digits(p.column))
+
+
+def _phone_digits(column: Column) -> np.ndarray:
+    """Per distinct number: its digits (``features.phone_digits``)."""
+    return column.feature(("phone_digits",), features.phone_digits)
 
 
 _TESTS: dict[str, Callable[[_Pairs, Comparison, Level, np.ndarray], np.ndarray]] = {

@@ -8,7 +8,6 @@ batch and real-time paths get identical features for identical values.
 
 from __future__ import annotations
 
-import re
 from functools import cache, lru_cache
 
 import jellyfish
@@ -19,6 +18,7 @@ from nicknames import NickNamer
 from rapidfuzz.distance import OSA
 
 from linkage import nickname_supplement as supplement
+from linkage.phone_kinds import is_mobile_national_number
 
 # Mailbox providers that ignore dots in the local part; googlemail.com is gmail.com's old name.
 DOT_INSENSITIVE_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
@@ -175,7 +175,12 @@ def canonical_email(value: str) -> str:
 
 def email_local_part(value: str) -> str:
     """The local part of the canonical address ("" when there is none)."""
-    local, at, _ = canonical_email(value).rpartition("@")
+    return local_part(canonical_email(value))
+
+
+def local_part(canonical: str) -> str:
+    """The local part of an address already in canonical form ("" when there is none)."""
+    local, at, _ = canonical.rpartition("@")
     return local if at else ""
 
 
@@ -198,47 +203,24 @@ def mailbox_marks(value: str) -> str:
 
 def phone_digits(value: str) -> str:
     """The digits of a phone number: "+441632960123" -> "441632960123"."""
-    return "".join(char for char in value if char.isdigit())
+    return only_digits(value)
 
 
 def is_mobile_number(value: str) -> bool:
     """Whether an E.164 number is a mobile one by its country's numbering plan (phonenumbers'
-    metadata): "+447911123456" yes, a London landline no. False for a number without its
-    country code, and where the plan does not tell mobiles from landlines (North America)."""
-    number = _e164_number(value)
-    if number is None:
-        return False
-    patterns = _mobile_patterns(number.country_code)
-    national = value[len(str(number.country_code)) + 1:]
-    # phonenumbers only calls a number MOBILE when its region's mobile pattern matches it, so
-    # a number no such pattern matches is settled without its full type test (which tries the
-    # regions of a shared code and nine kinds of number: most of a batch's cost here).
-    if patterns is not None and not any(pattern.fullmatch(national) for pattern in patterns):
-        return False
-    return phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE
+    metadata, ``linkage.phone_kinds``): "+447911123456" yes, a London landline no. False for a
+    number without its country code, and where the plan does not tell mobiles from landlines
+    (North America)."""
+    parts = e164_parts(value)
+    return parts is not None and is_mobile_national_number(*parts)
 
 
-@cache
-def _mobile_patterns(country_code: int) -> tuple[re.Pattern[str], ...] | None:
-    """The mobile patterns of the regions of a country code that can have a MOBILE number
-    (not those whose mobiles and landlines share one pattern); None: no shortcut (codes of
-    non-geographic services, whose metadata is kept apart)."""
-    patterns = []
-    for region in phonenumbers.region_codes_for_country_code(country_code):
-        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
-        if metadata is None:
-            return None
-        if metadata.same_mobile_and_fixed_line_pattern or metadata.mobile is None:
-            continue
-        if metadata.mobile.national_number_pattern:
-            patterns.append(re.compile(metadata.mobile.national_number_pattern))
-    return tuple(patterns)
-
-
-def _e164_number(value: str) -> phonenumbers.PhoneNumber | None:
-    """The number an E.164 string written by the phone standardiser stands for, built without
-    phonenumbers' parser (half the cost per number, the same numbers: a batch meets every
-    distinct phone once). Country codes are prefix-free, so the first known prefix is it."""
+def e164_parts(value: str) -> tuple[int, str] | None:
+    """The country code and the national significant number (leading zeros kept, as Italian
+    numbers have them) of an E.164 string such as the phone standardiser writes, read without
+    phonenumbers' parser (a batch meets every distinct phone once): "+390612345678" ->
+    (39, "0612345678"). None when it is not one. Country codes are prefix-free, so the first
+    known prefix is it."""
     digits = value[1:]
     if not value.startswith("+") or not digits.isdigit():
         return None
@@ -248,18 +230,16 @@ def _e164_number(value: str) -> phonenumbers.PhoneNumber | None:
     else:
         return None
     national = digits[length:]
-    if not national:
-        return None
-    zeros = len(national) - len(national.lstrip("0"))  # Italian numbers keep their trunk 0
-    return phonenumbers.PhoneNumber(
-        country_code=int(digits[:length]), national_number=int(national),
-        italian_leading_zero=True if zeros else None,
-        number_of_leading_zeros=zeros if zeros > 1 else None)
+    return (int(digits[:length]), national) if national else None
 
 
 def last_digits(value: str, count: int) -> str:
     """The last ``count`` digits, or "" when the number is shorter (nothing to compare)."""
-    digits = phone_digits(value)
+    return last_of_digits(phone_digits(value), count)
+
+
+def last_of_digits(digits: str, count: int) -> str:
+    """``last_digits`` of a number already reduced to its digits."""
     return digits[-count:] if len(digits) >= count else ""
 
 

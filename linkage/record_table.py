@@ -20,22 +20,26 @@ class Column:
         self.codes, self.values = _factorize(raw)
         self._features: dict[tuple, np.ndarray] = {}
 
-    def feature(self, key: tuple, compute: Callable[[str], object], dtype=object) -> np.ndarray:
-        """``compute`` applied to every distinct value, cached under ``key``."""
+    def feature(self, key: tuple, compute: Callable[[str], object], dtype=object,
+                of: np.ndarray | None = None) -> np.ndarray:
+        """``compute`` applied to every distinct value, cached under ``key``; with ``of`` (an
+        earlier feature, one entry per distinct value) applied to that instead, so a feature
+        of a feature (the local part of the canonical address) reuses the work behind it."""
         found = self._features.get(key)
         if found is None:
             # Filled element by element: np.array() would turn tuples into a 2-D array.
             found = np.empty(len(self.values), dtype=dtype)
-            for index, value in enumerate(self.values):
+            for index, value in enumerate(self.values if of is None else of):
                 found[index] = compute(value)
             self._features[key] = found
         return found
 
-    def feature_codes(self, key: tuple, compute: Callable[[str], str]) -> np.ndarray:
+    def feature_codes(self, key: tuple, compute: Callable[[str], str],
+                      of: np.ndarray | None = None) -> np.ndarray:
         """Integer codes of a string feature per distinct value; "" (no feature) becomes -1."""
         found = self._features.get(("codes", *key))
         if found is None:
-            found, _ = _factorize(self.feature(key, compute))
+            found, _ = _factorize(self.feature(key, compute, of=of))
             self._features[("codes", *key)] = found
         return found
 

@@ -28,7 +28,8 @@ def test_mobile_detection_reads_the_number_as_phonenumbers_parses_it(number):
     parsed = phonenumbers.parse(number)
     assert features.is_mobile_number(number) is (
         phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.MOBILE)
-    assert features._e164_number(number) == parsed
+    assert features.e164_parts(number) == (
+        parsed.country_code, phonenumbers.national_significant_number(parsed))
 
 
 def test_mobile_shortcut_agrees_with_phonenumbers_on_every_region_and_kind_of_number():
@@ -49,3 +50,27 @@ def test_mobile_shortcut_agrees_with_phonenumbers_on_every_region_and_kind_of_nu
             assert features.is_mobile_number(number) is expected, number
             checked += 1
     assert checked > 1000
+
+
+def test_mobile_test_agrees_with_phonenumbers_on_arbitrary_numbers_of_every_country_code():
+    # Numbers of every length behind every code, most of them no valid number at all, written
+    # in E.164 as the phone standardiser writes them: the compiled plans must answer as
+    # number_type does on those too (and on Italian leading zeros).
+    import random
+
+    import phonenumbers
+
+    rng, checked = random.Random(7), 0
+    for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+        for _ in range(20):
+            national = str(rng.randrange(10 ** rng.randint(3, 12)))
+            national = "0" * rng.choice((0, 0, 0, 1, 2)) + national
+            try:
+                parsed = phonenumbers.parse(f"+{code}{national}")
+            except phonenumbers.NumberParseException:
+                continue  # too short to be a number: the standardiser rejects it too
+            number = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+            expected = phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.MOBILE
+            assert features.is_mobile_number(number) is expected, number
+            checked += 1
+    assert checked > 3000
