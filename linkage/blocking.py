@@ -35,6 +35,10 @@ from linkage.config import BlockingRule, MatchConfig
 Record = Mapping[str, str | None]
 # Rules are tracked as bits of an int64 mask per pair.
 MAX_RULES = 63
+# While pairs are gathered, a rule's index rides in the low bits of the pair's code
+# (left * records + right), which leaves room for this many records.
+_RULE_BITS, _RULE_MASK = 6, 63
+MAX_BATCH = 2 ** 28
 
 
 def blocking_keys(record: Record, config: MatchConfig) -> list[tuple[str, str]]:
@@ -102,7 +106,9 @@ def block_pairs(
     if len(config.blocking_rules) > MAX_RULES:
         raise ValueError(f"at most {MAX_RULES} blocking rules are supported")
     size = len(frame)
-    codes, bits = [], []
+    if size > MAX_BATCH:
+        raise ValueError(f"at most {MAX_BATCH} records can be blocked in one batch")
+    packed = []
     cache: dict = {}
     for index, rule in enumerate(config.blocking_rules):
         key = rule_keys_array(frame, rule, config.placeholders, sort=rule.kind != "exact",
@@ -112,20 +118,17 @@ def block_pairs(
         else:
             left, right = _pairs_in_windows(key, rule.window, config.max_block_size)
         low, high = np.minimum(left, right), np.maximum(left, right)
-        codes.append(low * size + high)
-        bits.append(np.full(len(low), 1 << index, dtype=np.int64))
-    if not codes:
-        empty = np.empty(0, dtype=np.int64)
-        return empty, empty, empty
-    all_codes = np.concatenate(codes)
-    all_bits = np.concatenate(bits)
-    order = np.argsort(all_codes, kind="stable")
-    all_codes, all_bits = all_codes[order], all_bits[order]
-    if all_codes.size == 0:
-        return all_codes, all_codes, all_bits
-    starts = np.flatnonzero(np.r_[True, all_codes[1:] != all_codes[:-1]])
-    unique = all_codes[starts]
-    masks = np.bitwise_or.reduceat(all_bits, starts)
+        # One int64 per found pair: the pair's code above, the rule's index in the low bits.
+        packed.append((low * size + high) << _RULE_BITS | index)
+    found = np.concatenate(packed) if packed else np.empty(0, dtype=np.int64)
+    del packed
+    if found.size == 0:
+        return found, found, found
+    found.sort()  # one plain sort: the order among one pair's rules does not matter
+    codes = found >> _RULE_BITS
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    unique = codes[starts]
+    masks = np.bitwise_or.reduceat(np.left_shift(1, found & _RULE_MASK), starts)
     return unique // size, unique % size, masks
 
 
@@ -147,12 +150,12 @@ def rule_keys_array(
     combined = np.zeros(len(frame), dtype=np.int64)
     parts = list(zip(rule.attributes, rule.transforms, strict=True))
     if rule.unordered:
-        combined = _unordered_codes(frame, parts[:2], placeholders)
+        combined = _unordered_codes(frame, parts[:2], placeholders, cache)
         parts = parts[2:]
     for attribute, transform in parts:
         part_codes = cache.get((attribute, transform, sort))
         if part_codes is None:
-            part_codes = _part_codes(frame, attribute, transform, placeholders, sort)
+            part_codes = _part_codes(frame, attribute, transform, placeholders, sort, cache)
             cache[(attribute, transform, sort)] = part_codes
         width = int(part_codes.max()) + 2 if len(part_codes) else 1
         combined = np.where(
@@ -160,41 +163,50 @@ def rule_keys_array(
         )
         # Re-number after each attribute so that the key never overflows int64.
         valid = combined >= 0
-        renumbered, _ = pd.factorize(combined[valid], sort=True)
+        renumbered, _ = pd.factorize(combined[valid], sort=sort)
         combined[valid] = renumbered
     return combined
 
 
-def _transformed(frame, attribute, transform, placeholders) -> tuple[np.ndarray, list]:
+def _transformed(frame, attribute, transform, placeholders, cache) -> tuple[np.ndarray, list]:
     """Per row, an index into the distinct transformed values (None where there is none)."""
-    raw = frame[attribute] if attribute in frame else pd.Series([None] * len(frame))
-    codes, distinct = pd.factorize(pd.Series(raw.to_numpy(object), dtype=object))
-    transformed = []
-    for value in distinct:
-        usable = _usable(value, attribute, placeholders)
-        if usable and transform:
-            usable = apply_transform(transform, usable)
-        transformed.append(usable or None)
-    return codes, transformed
+    codes, usable = _distinct_usable(frame, attribute, placeholders, cache)
+    if not transform:
+        return codes, usable
+    resolved = _resolve(transform)
+    return codes, [(resolved(value) or None) if value else None for value in usable]
 
 
-def _part_codes(frame, attribute, transform, placeholders, sort) -> np.ndarray:
+def _distinct_usable(frame, attribute, placeholders, cache) -> tuple[np.ndarray, list]:
+    """Per row, an index into the attribute's distinct values, and those values (None for a
+    placeholder), found once per attribute for all the rules and transforms that read it."""
+    found = cache.get(("distinct", attribute))
+    if found is None:
+        raw = frame[attribute] if attribute in frame else pd.Series([None] * len(frame))
+        codes, distinct = pd.factorize(pd.Series(raw.to_numpy(object), dtype=object))
+        found = codes, [_usable(value, attribute, placeholders) for value in distinct]
+        cache[("distinct", attribute)] = found
+    return found
+
+
+def _part_codes(frame, attribute, transform, placeholders, sort, cache) -> np.ndarray:
     """Codes of one transformed attribute: the transform runs once per distinct value."""
-    codes, transformed = _transformed(frame, attribute, transform, placeholders)
+    codes, transformed = _transformed(frame, attribute, transform, placeholders, cache)
     # Distinct values may share a transformed value (two names, one soundex): code those alike.
     value_codes, _ = pd.factorize(pd.Series(transformed, dtype=object), sort=sort)
     value_codes = np.append(value_codes.astype(np.int64), -1)  # index -1: a missing value
     return value_codes[codes]
 
 
-def _unordered_codes(frame, parts, placeholders) -> np.ndarray:
+def _unordered_codes(frame, parts, placeholders, cache) -> np.ndarray:
     """One code per row for the unordered pair of two transformed attributes (-1: missing).
 
     Both attributes are coded in one shared vocabulary, so ("ann", "lee") and ("lee", "ann")
     become the same (smaller, larger) pair of codes.
     """
     (codes_a, values_a), (codes_b, values_b) = (
-        _transformed(frame, attribute, transform, placeholders) for attribute, transform in parts
+        _transformed(frame, attribute, transform, placeholders, cache)
+        for attribute, transform in parts
     )
     shared, _ = pd.factorize(pd.Series(values_a + values_b, dtype=object), sort=True)
     shared = shared.astype(np.int64)
@@ -211,7 +223,7 @@ def _unordered_codes(frame, parts, placeholders) -> np.ndarray:
 def _pairs_in_blocks(key: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
     """All pairs of rows sharing a key, for blocks of 2 to ``cap`` rows."""
     rows = np.flatnonzero(key >= 0)
-    order = np.argsort(key[rows], kind="stable")
+    order = np.argsort(key[rows])  # any order within a block gives its pairs
     rows, sorted_keys = rows[order], key[rows][order]
     if rows.size < 2:
         empty = np.empty(0, dtype=np.int64)
