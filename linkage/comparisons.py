@@ -109,8 +109,8 @@ def _measure(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) ->
             # A cutoff lets rapidfuzz stop early: past the largest distance of any level, the
             # exact figure does not matter.
             cutoff = max(lv.max_distance or 0 for lv in comparison.levels)
-            stored[at] = pair_scores(strings, p.code_left[at], strings, p.code_right[at],
-                                     _DISTANCES[level.test], score_cutoff=cutoff)
+            stored[at] = _distances(strings, p.code_left[at], p.code_right[at],
+                                    _DISTANCES[level.test], cutoff)
         p.measures[key] = stored
     values = stored[at]
     if level.test == "jaro_winkler":
@@ -154,6 +154,20 @@ def pair_scores(left_values: np.ndarray, left_codes: np.ndarray, right_values: n
             return scores[inverse]
     return _cpdist(left_values[left_codes], right_values[right_codes], scorer, **kwargs)
 
+
+
+def _distances(values: np.ndarray, left_codes: np.ndarray, right_codes: np.ndarray, scorer,
+               cutoff: int) -> np.ndarray:
+    """Edit distances of the value pairs, as cpdist gives them with ``score_cutoff``: past
+    ``cutoff`` the figure is ``cutoff + 1``. An edit distance is at least the difference in
+    length, so pairs whose lengths differ by more are settled without rapidfuzz (most pairs
+    of e-mail addresses)."""
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    near = np.flatnonzero(np.abs(lengths[left_codes] - lengths[right_codes]) <= cutoff)
+    result = np.full(len(left_codes), cutoff + 1, dtype=np.float64)
+    result[near] = pair_scores(values, left_codes[near], values, right_codes[near], scorer,
+                               score_cutoff=cutoff)
+    return result
 
 def _cpdist(lefts: np.ndarray, rights: np.ndarray, scorer, **kwargs) -> np.ndarray:
     # Threads only pay off on many pairs; starting them costs milliseconds.
