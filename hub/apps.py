@@ -14,6 +14,7 @@ class HubConfig(AppConfig):
     def ready(self) -> None:
         # The steward and viewer groups are data, not schema: a flushed database (tests with
         # live servers, a reset demo) gets them back on the next migrate.
+        from hub import lookups  # noqa: F401  (registers the __any lookup)
         from hub.services.steward_groups import steward_groups_on_migrate
 
         post_migrate.connect(steward_groups_on_migrate, sender=self)

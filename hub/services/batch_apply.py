@@ -19,23 +19,36 @@ from linkage.explain import explain_rows
 
 def _update_from_values(table: str, assignments: str, columns: tuple[str, str],
                         rows: list[tuple], params: tuple = ()) -> None:
-    """UPDATE ... FROM (VALUES ...): one statement per chunk of rows instead of one per row.
+    """UPDATE ... FROM a list of (key, value) rows: one statement per chunk of rows instead of
+    one per row.
 
-    ``columns`` names the key and the value column of the VALUES list; ``assignments`` is the
-    SET clause reading ``v.<value column>``, with ``params`` for its own placeholders. The key
-    is matched against the table's primary key.
+    ``columns`` names the key and the value column of the list; ``assignments`` is the SET
+    clause reading ``v.<value column>``, with ``params`` for its own placeholders. The key is
+    matched against the table's primary key. On PostgreSQL the rows go as two arrays
+    (``unnest``), so the statement has two parameters whatever its size; elsewhere as VALUES.
     """
     key, value = columns
     primary_key = "golden_id" if table == Entity._meta.db_table else "id"
-    for chunk in chunks(rows, 2000):
-        values = ", ".join(["(%s, %s)"] * len(chunk))
-        flat = [item for pair in chunk for item in pair]
-        source = (f"(SELECT column1 AS {key}, column2 AS {value} FROM (VALUES {values}) AS t)"
-                  if connection.vendor == "sqlite" else f"(VALUES {values})")
-        alias = "v" if connection.vendor == "sqlite" else f"v({key}, {value})"
+    postgresql = connection.vendor == "postgresql"
+    for chunk in chunks(rows, 20_000 if postgresql else 2000):
+        if postgresql:
+            keys, values = (list(column) for column in zip(*chunk, strict=True))
+            source = (f"unnest(%s::{_array_type(keys)}, %s::{_array_type(values)}) "
+                      f"AS v({key}, {value})")
+            row_params = [keys, values]
+        else:
+            placeholders = ", ".join(["(%s, %s)"] * len(chunk))
+            source = (f"(SELECT column1 AS {key}, column2 AS {value} "
+                      f"FROM (VALUES {placeholders}) AS t) AS v")
+            row_params = [item for pair in chunk for item in pair]
         with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {table} SET {assignments} FROM {source} AS {alias} "
-                           f"WHERE {table}.{primary_key} = v.{key}", [*params, *flat])
+            cursor.execute(f"UPDATE {table} SET {assignments} FROM {source} "
+                           f"WHERE {table}.{primary_key} = v.{key}", [*params, *row_params])
+
+
+def _array_type(values: list) -> str:
+    # Record ids are integers, golden IDs strings: the array's type follows its values.
+    return "bigint[]" if isinstance(values[0], int) else "text[]"
 
 
 def _set_entities(assignments: list[tuple[int, str]]) -> None:
@@ -48,7 +61,7 @@ def _check_unchanged(run: BatchRun, moved: list[int]) -> None:
     """Refuse to apply a plan computed from memberships that changed since."""
     for chunk in chunks(moved):
         for record_id, entity_id in SourceRecord.objects.select_for_update().filter(
-                id__in=chunk).values_list("id", "entity_id"):
+                id__any=chunk).values_list("id", "entity_id"):
             if run.current[record_id] != entity_id:
                 raise Conflict("records changed entity while the run was planned; run it again")
 
@@ -79,10 +92,10 @@ def _relink(run: BatchRun, golden_of: dict[int, str], actor) -> list[Link]:
     # golden ID (must-links keep the group together), so real-time matching still leaves it be.
     manual: set[int] = set()
     for chunk in chunks(moved):
-        manual.update(Link.objects.filter(source_record_id__in=chunk, ended_at=None,
+        manual.update(Link.objects.filter(source_record_id__any=chunk, ended_at=None,
                                           origin=Link.Origin.MANUAL)
                       .values_list("source_record_id", flat=True))
-        Link.objects.filter(source_record_id__in=chunk, ended_at=None).update(ended_at=now)
+        Link.objects.filter(source_record_id__any=chunk, ended_at=None).update(ended_at=now)
     links = [Link(source_record_id=record_id, entity_id=golden_of[record_id],
                   origin=Link.Origin.MANUAL if record_id in manual else Link.Origin.AUTO,
                   outcome=Link.Outcome.LINKED if record_id in explanation_of
@@ -106,8 +119,8 @@ def _retire(run: BatchRun, golden_of_target) -> None:
                         (Entity.State.MERGED, timezone.now()))
     earlier = []
     for chunk in chunks(list(survivor_of)):
-        earlier += Entity.objects.filter(merged_into_id__in=chunk).exclude(
-            golden_id__in=chunk).values_list("golden_id", "merged_into_id")
+        earlier += Entity.objects.filter(merged_into_id__any=chunk).exclude(
+            golden_id__any=chunk).values_list("golden_id", "merged_into_id")
     _update_from_values(table, "merged_into_id = v.survivor", ("old", "survivor"),
                         [(gid, survivor_of[into]) for gid, into in earlier])
 
@@ -153,14 +166,15 @@ def batch_match_apply(run: BatchRun, *, actor=None) -> dict:
     _retire(run, golden_of_target)
     touched = {golden_of[r] for r, _o, _t in plan.moves} | plan.split
     for chunk in chunks(sorted(touched)):
-        Entity.objects.filter(golden_id__in=chunk).update(version=F("version") + 1)
+        Entity.objects.filter(golden_id__any=chunk).update(version=F("version") + 1)
     moved = [record_id for record_id, _o, _t in plan.moves]
     for chunk in chunks(moved):
-        ReviewTask.objects.filter(source_record_id__in=chunk, state=ReviewTask.State.OPEN)\
+        ReviewTask.objects.filter(source_record_id__any=chunk, state=ReviewTask.State.OPEN)\
             .update(state=ReviewTask.State.CANCELLED, resolved_at=timezone.now())
-    ReviewTask.objects.filter(candidate_entity_id__in=list(plan.retired),
-                              state=ReviewTask.State.OPEN).update(
-        state=ReviewTask.State.CANCELLED, resolved_at=timezone.now())
+    for chunk in chunks(list(plan.retired)):
+        ReviewTask.objects.filter(candidate_entity_id__any=chunk,
+                                  state=ReviewTask.State.OPEN).update(
+            state=ReviewTask.State.CANCELLED, resolved_at=timezone.now())
     tasks = _open_review_tasks(run, golden_of)
     actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
     bulk_insert(Event,

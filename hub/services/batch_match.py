@@ -9,6 +9,7 @@ its events. The plan can be printed first (``manage.py match --dry-run``).
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -110,7 +111,7 @@ def _cannot_join_entities_of(crossing: list[tuple[int, int]],
     outside_entity: dict[int, str] = {}
     for chunk in chunks(sorted({outside for _inside, outside in crossing})):
         outside_entity.update(SourceRecord.objects.filter(
-            id__in=chunk, state=SourceRecord.State.ACTIVE).values_list("id", "entity_id"))
+            id__any=chunk, state=SourceRecord.State.ACTIVE).values_list("id", "entity_id"))
     return [(inside, other) for inside, outside in crossing
             for other in members.get(outside_entity.get(outside), ()) if other != inside]
 
@@ -169,18 +170,22 @@ def batch_match_plan(*, sources: list[str] | None = None, config: MatchConfig | 
     settings = cluster_settings or ClusterSettings.from_config(config)
     clusters = cluster_pairs(current.keys(), result.pairs, settings, must_link=must,
                              cannot_link=cannot)
-    sizes = _entity_sizes(set(current.values()))
+    sizes = _entity_sizes(set(current.values()), current if not sources else None)
     plan = plan_match(clusters.labels, current, sizes)
     review = _review_candidates(result, clusters.labels, clusters.refused, cannot)
     timings["cluster_and_plan"] = time.perf_counter() - started
     return BatchRun(config, plan, review, result, current, timings)
 
 
-def _entity_sizes(golden_ids: set[str]) -> dict[str, int]:
-    """Active records per entity, for every entity a run touches."""
+def _entity_sizes(golden_ids: set[str], every_record: dict[int, str] | None = None,
+                  ) -> dict[str, int]:
+    """Active records per entity, for every entity a run touches; counted from
+    ``every_record`` (each active record's entity) when the run reads every active record."""
+    if every_record is not None:
+        return dict(Counter(every_record.values()))
     sizes: dict[str, int] = {}
     for chunk in chunks(sorted(golden_ids)):
-        sizes.update(SourceRecord.objects.filter(entity_id__in=chunk,
+        sizes.update(SourceRecord.objects.filter(entity_id__any=chunk,
                                                  state=SourceRecord.State.ACTIVE)
                      .values_list("entity_id").annotate(n=Count("id")).values_list(
                          "entity_id", "n"))
