@@ -29,18 +29,22 @@ def explain_rows(result: BatchResult, rows: np.ndarray) -> list[dict]:
     # Pick the rows first: converting the whole column would cost seconds on millions of pairs.
     rules = [str(rule) for rule in pairs["rules"].to_numpy()[rows].tolist()]
     names = [[level.name for level in c.levels] + [MISSING_LEVEL] for c in config.comparisons]
+    # Python lists, not numpy scalars, in the loop: a relink explains every moved record.
+    level_rows, weight_rows = levels.tolist(), weights.tolist()
+    attributes = [c.attribute for c in config.comparisons]
     explanations = []
     for i, total in enumerate(totals.tolist()):
+        level_row, weight_row = level_rows[i], weight_rows[i]
         explanations.append({
             "config_version": config.version,
             "model_version": config.version,
             "weight": round(total, 4),
-            "probability": round(float(match_probability(total)), 6),
+            "probability": round(match_probability(total), 6),
             "prior": config.prior_weight,
             "attributes": [
-                {"attribute": c.attribute, "level": names[k][levels[i, k]],
-                 "weight": round(float(weights[i, k]), 4)}
-                for k, c in enumerate(config.comparisons)],
+                {"attribute": attribute, "level": names[k][level_row[k]],
+                 "weight": round(weight_row[k], 4)}
+                for k, attribute in enumerate(attributes)],
             "blocking_rules": rules[i].split("+"),
         })
     return explanations

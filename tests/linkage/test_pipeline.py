@@ -161,3 +161,14 @@ def test_standardise_frame_equals_standardise_record(frame):
         expected = standardise_record(attributes).values
         got = {k: batch.iloc[position][k] for k in expected}
         assert got == expected
+
+
+def test_explain_rows_gives_each_pair_the_explanation_its_own_score_gives(batch):
+    from linkage.explain import explain_rows
+
+    rows = np.random.default_rng(1).choice(len(batch.pairs), size=min(500, len(batch.pairs)),
+                                           replace=False)
+    for row, explained in zip(rows.tolist(), explain_rows(batch, rows), strict=True):
+        own = batch.score(row).explanation()
+        for key in ("weight", "probability", "attributes", "blocking_rules", "model_version"):
+            assert explained[key] == own[key], key
