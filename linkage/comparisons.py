@@ -103,8 +103,8 @@ def _measure(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) ->
             strings = _phone_digits(p.column)
         stored = np.full(len(p.left), np.nan, dtype=np.float64)
         if level.test == "jaro_winkler":
-            stored[at] = pair_scores(strings, p.code_left[at], strings, p.code_right[at],
-                                     JaroWinkler.normalized_similarity)
+            stored[at] = _pair_scores(strings, p.code_left[at], strings, p.code_right[at],
+                                      JaroWinkler.normalized_similarity)
         else:
             # A cutoff lets rapidfuzz stop early: past the largest distance of any level, the
             # exact figure does not matter.
@@ -134,8 +134,8 @@ _SAMPLE = 65_536
 _REPEATING = 0.9
 
 
-def pair_scores(left_values: np.ndarray, left_codes: np.ndarray, right_values: np.ndarray,
-                right_codes: np.ndarray, scorer, **kwargs) -> np.ndarray:
+def _pair_scores(left_values: np.ndarray, left_codes: np.ndarray, right_values: np.ndarray,
+                 right_codes: np.ndarray, scorer, **kwargs) -> np.ndarray:
     """rapidfuzz's ``cpdist`` of ``left_values[left_codes[i]]`` and ``right_values[right_codes[i]]``
     for every i (codes are indexes into the distinct values, none missing).
 
@@ -155,7 +155,6 @@ def pair_scores(left_values: np.ndarray, left_codes: np.ndarray, right_values: n
     return _cpdist(left_values[left_codes], right_values[right_codes], scorer, **kwargs)
 
 
-
 def _distances(values: np.ndarray, left_codes: np.ndarray, right_codes: np.ndarray, scorer,
                cutoff: int) -> np.ndarray:
     """Edit distances of the value pairs, as cpdist gives them with ``score_cutoff``: past
@@ -165,9 +164,10 @@ def _distances(values: np.ndarray, left_codes: np.ndarray, right_codes: np.ndarr
     lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
     near = np.flatnonzero(np.abs(lengths[left_codes] - lengths[right_codes]) <= cutoff)
     result = np.full(len(left_codes), cutoff + 1, dtype=np.float64)
-    result[near] = pair_scores(values, left_codes[near], values, right_codes[near], scorer,
-                               score_cutoff=cutoff)
+    result[near] = _pair_scores(values, left_codes[near], values, right_codes[near], scorer,
+                                score_cutoff=cutoff)
     return result
+
 
 def _cpdist(lefts: np.ndarray, rights: np.ndarray, scorer, **kwargs) -> np.ndarray:
     # Threads only pay off on many pairs; starting them costs milliseconds.
@@ -263,10 +263,13 @@ def _crossed_matches(p: _Pairs, level: Level, at: np.ndarray):
     present = (other_left >= 0) & (other_right >= 0)
     if len(other.values) == 0:
         return present, present  # all False: the other attribute is always missing
-    index = {value: code for code, value in enumerate(p.column.values.tolist())}
-    # -2: a value this column never holds, which no code (nor the missing -1) equals.
-    as_mine = np.fromiter((index.get(value, -2) for value in other.values.tolist()),
-                          dtype=np.int64, count=len(other.values))
+    as_mine = p.measures.get(("as_codes_of", level.other))
+    if as_mine is None:  # the swap and the crossing test of one comparison share it
+        index = {value: code for code, value in enumerate(p.column.values.tolist())}
+        # -2: a value this column never holds, which no code (nor the missing -1) equals.
+        as_mine = np.fromiter((index.get(value, -2) for value in other.values.tolist()),
+                              dtype=np.int64, count=len(other.values))
+        p.measures[("as_codes_of", level.other)] = as_mine
     left_in_right = present & (p.code_left[at] == as_mine[other_right])
     right_in_left = present & (as_mine[other_left] == p.code_right[at])
     return left_in_right, right_in_left
@@ -297,11 +300,11 @@ def _swapped_similar(p: _Pairs, comparison: Comparison, level: Level, at) -> np.
         # cpdist's float32 similarities are compared as doubles, as in _measure (numpy would
         # compare a float32 array with the float32 rounding of the threshold): the scalar
         # path's float32_boundary assumes exactly that.
-        first = pair_scores(mine_letters, mine_left[rows], other_letters, other_right[rows],
-                            JaroWinkler.normalized_similarity).astype(np.float64)
-        rows = rows[first >= SWAPPED_SIMILARITY]  # the second half only where the first holds
-        second = pair_scores(other_letters, other_left[rows], mine_letters, mine_right[rows],
+        first = _pair_scores(mine_letters, mine_left[rows], other_letters, other_right[rows],
                              JaroWinkler.normalized_similarity).astype(np.float64)
+        rows = rows[first >= SWAPPED_SIMILARITY]  # the second half only where the first holds
+        second = _pair_scores(other_letters, other_left[rows], mine_letters, mine_right[rows],
+                              JaroWinkler.normalized_similarity).astype(np.float64)
         result[rows] = second >= SWAPPED_SIMILARITY
     return result
 
@@ -390,10 +393,13 @@ def _canonical_emails(column: Column) -> np.ndarray:
     return column.feature(("canonical_email",), features.canonical_email)
 
 
+# The local part of each distinct address, computed from its cached canonical form.
+_LOCAL_PART = ("email_local_part",)
+
+
 def _local_parts(column: Column) -> np.ndarray:
     """Per distinct address: the local part of its canonical form, from the cached forms."""
-    return column.feature(("email_local_part",), features.local_part,
-                          of=_canonical_emails(column))
+    return column.feature(_LOCAL_PART, features.local_part, of=_canonical_emails(column))
 
 
 def _canonical(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
@@ -401,7 +407,7 @@ def _canonical(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarra
 
 
 def _same_local_part(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
-    return _feature_equal(p, ("email_local_part",), features.local_part, at,
+    return _feature_equal(p, _LOCAL_PART, features.local_part, at,
                           of=_canonical_emails(p.column))
 
 

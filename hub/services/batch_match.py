@@ -170,19 +170,16 @@ def batch_match_plan(*, sources: list[str] | None = None, config: MatchConfig | 
     settings = cluster_settings or ClusterSettings.from_config(config)
     clusters = cluster_pairs(current.keys(), result.pairs, settings, must_link=must,
                              cannot_link=cannot)
-    sizes = _entity_sizes(set(current.values()), current if not sources else None)
+    # A run over every source has read every active record: their entities' sizes are counted.
+    sizes = _entity_sizes(set(current.values())) if sources else dict(Counter(current.values()))
     plan = plan_match(clusters.labels, current, sizes)
     review = _review_candidates(result, clusters.labels, clusters.refused, cannot)
     timings["cluster_and_plan"] = time.perf_counter() - started
     return BatchRun(config, plan, review, result, current, timings)
 
 
-def _entity_sizes(golden_ids: set[str], every_record: dict[int, str] | None = None,
-                  ) -> dict[str, int]:
-    """Active records per entity, for every entity a run touches; counted from
-    ``every_record`` (each active record's entity) when the run reads every active record."""
-    if every_record is not None:
-        return dict(Counter(every_record.values()))
+def _entity_sizes(golden_ids: set[str]) -> dict[str, int]:
+    """Active records per entity, for every entity a run touches."""
     sizes: dict[str, int] = {}
     for chunk in chunks(sorted(golden_ids)):
         sizes.update(SourceRecord.objects.filter(entity_id__any=chunk,
