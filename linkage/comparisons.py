@@ -312,8 +312,7 @@ def _swapped_similar(p: _Pairs, comparison: Comparison, level: Level, at) -> np.
 def _letters(column: Column) -> tuple[np.ndarray, np.ndarray]:
     """Per distinct value: its letters (``features.letters``) and whether there are any."""
     letters = column.feature(("letters",), features.letters)
-    return letters, column.feature(("has_letters",), lambda v: bool(features.letters(v)),
-                                   dtype=bool)
+    return letters, column.feature(("has_letters",), bool, dtype=bool, of=letters)
 
 
 def _crossed(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) -> np.ndarray:
