@@ -48,7 +48,6 @@ def test_full_record_gets_one_key_per_shipped_rule_in_rule_order():
         ("family_postcode", "bennett|LS11AB"),
         ("address_postcode", "12 acacia avenue|LS11AB"),
         ("birth_date_locality", "1988-04-12|leeds"),
-        ("given_family_initial_locality", "olivia|b|leeds"),
         ("address_locality", "12 acacia avenue|leeds"),
         # Unordered: given and family name sorted, so a swapped record shares the key.
         ("swapped_names_postcode_area", "ben|oli|LS"),
