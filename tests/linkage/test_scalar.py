@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from linkage import scalar
+from linkage import scalar, scoring
 from linkage.compare import comparison_matrix
 from linkage.comparisons import RecordTable
 from linkage.config import MISSING_LEVEL, load_config
@@ -269,13 +269,16 @@ def test_scalar_equals_batch_on_crafted_edge_cases(config, with_frequencies):
         assert (levels[:, k] == scalar.MISSING).any(), comparison.attribute
 
 
-def test_score_pair_and_small_and_large_candidate_lists_agree(config, frame):
+def test_score_pair_and_small_and_large_candidate_lists_agree(config, frame, monkeypatch):
+    # A limit the frame exceeds, so that both paths of score_many run.
+    monkeypatch.setattr(scoring, "SCALAR_MAX_CANDIDATES", 200)
+    limit = scoring.SCALAR_MAX_CANDIDATES
     records = frame.to_dict("records")
-    candidates = records[1:SCALAR_MAX_CANDIDATES + 40]
+    candidates = records[1:limit + 40]
     frequencies = TermFrequencies.from_frame(frame, config.attributes)
     vectorised = score_many(records[0], candidates, config, frequencies)  # past the limit
-    small = score_many(records[0], candidates[:SCALAR_MAX_CANDIDATES], config, frequencies)
-    assert small == vectorised[:SCALAR_MAX_CANDIDATES]
+    small = score_many(records[0], candidates[:limit], config, frequencies)
+    assert small == vectorised[:limit]
     assert score_pair(records[0], candidates[5], config, frequencies) == vectorised[5]
 
 
