@@ -270,9 +270,8 @@ def test_scalar_equals_batch_on_crafted_edge_cases(config, with_frequencies):
 
 
 def test_score_pair_and_small_and_large_candidate_lists_agree(config, frame, monkeypatch):
-    # A limit the frame exceeds, so that both paths of score_many run.
-    monkeypatch.setattr(scoring, "SCALAR_MAX_CANDIDATES", 200)
-    limit = scoring.SCALAR_MAX_CANDIDATES
+    limit = 200  # one the frame exceeds, so that both paths of score_many run
+    monkeypatch.setattr(scoring, "SCALAR_MAX_CANDIDATES", limit)
     records = frame.to_dict("records")
     candidates = records[1:limit + 40]
     frequencies = TermFrequencies.from_frame(frame, config.attributes)
