@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hub.models import Entity, Link, ReviewTask, SourceRecord, SourceSystem, new_golden_id
@@ -21,24 +22,79 @@ REQUIRED_COLUMNS = ("source", "source_key")
 
 
 class EvaluationFileError(ValueError):
-    """The CSV cannot be evaluated (missing columns, duplicate keys); nothing was loaded."""
+    """The CSV cannot be evaluated (missing columns, duplicate or empty keys); nothing was
+    loaded."""
 
 
-def read_rows(path: Path, truth_column: str) -> tuple[list[dict], list[str]]:
-    """Rows of the CSV and the names of the columns that will be ignored."""
+@dataclass
+class EvaluationRows:
+    """The rows of an evaluation CSV, keyed by canonical column names, and what reading them
+    noticed: columns ignored, columns read under their canonical name, rows without a truth."""
+
+    rows: list[dict]
+    ignored: list[str] = field(default_factory=list)
+    renamed: dict[str, str] = field(default_factory=dict)
+    unlabelled: int = 0
+
+
+def read_rows(path: Path, truth_column: str) -> EvaluationRows:
+    """Read the CSV; headers match the canonical names whatever their case and spacing.
+
+    A row without a truth value is a person of its own (nothing is known to match it).
+    """
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        columns = reader.fieldnames or []
-        missing = [c for c in (*REQUIRED_COLUMNS, truth_column) if c not in columns]
+        reader = csv.reader(handle)
+        header = next(reader, [])
+        known = [*REQUIRED_COLUMNS, truth_column, *CANONICAL_ATTRIBUTES]
+        names = _canonical_names(header, known)
+        missing = [c for c in (*REQUIRED_COLUMNS, truth_column) if c not in names.values()]
         if missing:
             raise EvaluationFileError(f"missing column(s): {', '.join(missing)}")
-        rows = list(reader)
-    known = {*REQUIRED_COLUMNS, truth_column, *CANONICAL_ATTRIBUTES}
+        rows, lines = [], []
+        for line in reader:
+            if any(cell.strip() for cell in line):  # blank lines hold no record
+                rows.append({names[i]: value for i, value in enumerate(line) if i in names})
+                lines.append(reader.line_num)  # where the row ends, for the error messages
+    _check_keys(rows, lines)
+    unlabelled = 0
+    for number, row in enumerate(rows):
+        if not (row.get(truth_column) or "").strip():
+            # A tuple, where every real label is a string: it cannot clash with one.
+            row[truth_column] = ("unlabelled", number)
+            unlabelled += 1
+    return EvaluationRows(
+        rows, ignored=[c for i, c in enumerate(header) if i not in names],
+        renamed={header[i]: name for i, name in names.items() if header[i] != name},
+        unlabelled=unlabelled)
+
+
+def _canonical_names(header: list[str], known: list[str]) -> dict[int, str]:
+    """Column position -> canonical name, for the headers that name a known column."""
+    by_folded = {_folded(name): name for name in known}
+    names: dict[int, str] = {}
+    for position, column in enumerate(header):
+        name = by_folded.get(_folded(column))
+        if name is not None and name not in names.values():
+            names[position] = name
+    return names
+
+
+def _folded(column: str) -> str:
+    """"Given Name", "given-name" and " GIVEN_NAME" all fold to "given_name"."""
+    return "_".join(column.strip().lower().replace("-", " ").replace("_", " ").split())
+
+
+def _check_keys(rows: list[dict], lines: list[int]) -> None:
+    empty = [number for number, row in zip(lines, rows, strict=True)
+             if not row.get("source", "").strip() or not row.get("source_key", "").strip()]
+    if empty:
+        shown = ", ".join(str(n) for n in empty[:5]) + (" ..." if len(empty) > 5 else "")
+        raise EvaluationFileError(
+            f"source or source_key is empty on {len(empty)} row(s) (line {shown})")
     keys = Counter((row["source"], row["source_key"]) for row in rows)
     duplicated = sum(1 for count in keys.values() if count > 1)
     if duplicated:
         raise EvaluationFileError(f"{duplicated} (source, source_key) pairs occur more than once")
-    return rows, [c for c in columns if c not in known]
 
 
 def load_rows(rows: list[dict], truth_column: str) -> tuple[dict[int, str], Counter]:

@@ -45,12 +45,20 @@ from linkage.model_corrections import (
     strangers_of_rule,
 )
 
-__all__ = ["Labels", "MatchModel", "compress", "estimate_u", "expectation_maximisation",
-           "household_evidence", "pattern_bits", "train"]
+__all__ = ["Labels", "MatchModel", "TooFewRecords", "compress", "estimate_u",
+           "expectation_maximisation", "household_evidence", "pattern_bits", "train"]
 
 MatchModel = MatchConfig
 # Sessions with fewer candidate pairs say too little about m to be averaged in.
 _MIN_SESSION_PAIRS = 50
+
+
+class TooFewRecords(ValueError):
+    """Training was given fewer records than ``training.min_records``: it estimates nothing."""
+
+    def __init__(self, records: int, minimum: int) -> None:
+        super().__init__(f"{records} records are too few to train a model (at least {minimum})")
+        self.records, self.minimum = records, minimum
 
 
 @dataclass(frozen=True)
@@ -116,9 +124,12 @@ def train(
     """Estimate u, m and the prior from a table and its blocked candidate pairs.
 
     ``left``/``right``/``masks`` come from ``linkage.blocking.block_pairs`` and ``levels`` from
-    ``comparison_matrix`` over them (the pipeline has both anyway). Returns the trained model.
+    ``comparison_matrix`` over them (the pipeline has both anyway). Returns the trained model;
+    raises ``TooFewRecords`` below ``training.min_records``.
     """
     settings = config.training
+    if table.size < max(2, settings.min_records):
+        raise TooFewRecords(table.size, max(2, settings.min_records))
     u_by_attribute = estimate_u(config, table, pairs=settings.random_pairs, seed=settings.seed)
     u = [u_by_attribute[c.attribute] for c in config.comparisons]
     m_start = [np.array([lv.m for lv in c.levels]) for c in config.comparisons]

@@ -7,12 +7,17 @@ people) whose caps are kept only where the data hold such households.
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import beta
 
 from linkage.config import EXACT_TEST, MatchConfig
 from linkage.em import FLOOR, pattern_bits, posterior
 
 # Levels reached by fewer candidate pairs say too little to correct u with.
 MIN_LEVEL_PAIRS = 50
+# How sure training must be that households are rare before it drops their cap: the cap is
+# what keeps twins, spouses and namesake parents apart, so a few hundred pairs that happen to
+# hold few of them must not remove it.
+HOUSEHOLD_CONFIDENCE = 0.99
 
 
 def no_level_above_exact(config: MatchConfig, m: list[np.ndarray],
@@ -73,10 +78,12 @@ def household_evidence(config: MatchConfig, levels: np.ndarray) -> dict[str, dic
     candidate pairs agreeing exactly on at least two of the cap's attributes (one address; a
     phone or a mailbox on one of them, a birth date on itself), count those where every person
     attribute is present and falls on its catch-all "else" level (a different given name and a
-    different birth date: clearly two people). Data entry errors alone make that rare (about 1%
-    of such pairs in FEBRL, a register of individuals); households make it common (5% in the
-    synthetic customers). Below ``training.household_share_min`` the cap is dropped, so that an
-    address counts as the independent evidence it is in such data.
+    different birth date: clearly two people). Data entry errors alone make that rare (0.13% of
+    such pairs in FEBRL, a register of individuals); households make it common (3.3% in the
+    synthetic customers). The cap is dropped, so that an address counts as the independent
+    evidence it is in such data, only when the data show with ``HOUSEHOLD_CONFIDENCE`` that the
+    share is below ``training.household_share_min`` (or the cap's ``min_share``): the upper
+    confidence bound of the share must be below it, not just the share.
     """
     position = {c.attribute: k for k, c in enumerate(config.comparisons)}
     evidence = {}
@@ -95,12 +102,24 @@ def household_evidence(config: MatchConfig, levels: np.ndarray) -> dict[str, dic
             different &= levels[:, position[attribute]] == len(comparison.levels) - 1
         pairs, people = int(same_address.sum()), int(different.sum())
         share = people / pairs if pairs else 0.0
+        upper = share_upper_bound(people, pairs)
         evidence[cap.name] = {
             "address_pairs": pairs, "different_people": people, "share": round(share, 4),
-            "kept": share >= (config.training.household_share_min if cap.min_share is None
+            "share_upper_bound": round(upper, 4),
+            "kept": upper >= (config.training.household_share_min if cap.min_share is None
                               else cap.min_share),
         }
     return evidence
+
+
+def share_upper_bound(hits: int, trials: int, confidence: float = HOUSEHOLD_CONFIDENCE) -> float:
+    """The one-sided upper confidence bound of a share ``hits / trials`` (Clopper-Pearson).
+
+    1.0 without trials: no pairs are no evidence that households are rare.
+    """
+    if hits >= trials:
+        return 1.0
+    return float(beta.ppf(confidence, hits + 1, trials - hits))
 
 
 def strangers_of_rule(config, index, rule, patterns, pattern_masks, counts, found, m, u,

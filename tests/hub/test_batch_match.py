@@ -104,16 +104,26 @@ def test_match_keeps_a_manual_link_of_a_dissimilar_record(sources):
 
 
 def test_train_stores_a_model_version_with_its_table(sources):
-    ingest_apart()
-    for i in range(30):
-        record_upsert(source_code="webshop", source_key=f"W{i}",
-                      attributes={"given_name": f"Name{i}x", "family_name": "Okafor",
-                                  "birth_date": f"19{50 + i}-01-0{1 + i % 9}"})
+    from hub.evaluation import load_rows
+    from linkage.synthetic import generate_records
+
+    rows = generate_records(people=160, seed=4)
+    load_rows([{k: v or "" for k, v in row.items()} for row in rows], "person_id")
     output = run("train", "--activate")
     assert "m" in output and "Candidate pairs" in output
     model = MatchModel.objects.get(is_active=True)
     assert model.document["version"] == model.version
-    assert model.report["records"] == 34
+    assert model.report["records"] == len(rows) >= 300
+
+
+def test_train_refuses_too_few_records_and_keeps_the_model_in_force(sources):
+    import pytest
+    from django.core.management import CommandError
+
+    ingest_apart()
+    with pytest.raises(CommandError, match="4 records are too few to train a model"):
+        run("train", "--activate")
+    assert not MatchModel.objects.exists()
 
 
 def test_match_keeps_a_parent_and_namesake_child_apart_and_asks_about_the_record_between(

@@ -57,3 +57,69 @@ def test_evaluate_names_a_missing_column(tmp_path, db):
     path.write_text("source,given_name\ncrm,Ann\n")
     with pytest.raises(CommandError, match="missing column"):
         call_command("evaluate", str(path), stdout=StringIO())
+
+
+def evaluate(path) -> tuple[dict, str]:
+    out, err = StringIO(), StringIO()
+    call_command("evaluate", str(path), "--json", stdout=out, stderr=err)
+    return json.loads(out.getvalue().strip().splitlines()[-1]), err.getvalue()
+
+
+def test_evaluate_passes_on_its_warnings_about_the_file(tmp_path, db):
+    count = write_labelled_csv(tmp_path / "labelled.csv")
+
+    report, err = evaluate(tmp_path / "labelled.csv")
+
+    assert report["records"] == count
+    assert "warning: column 'shoe_size' is not a key attribute; ignored" in err
+
+
+def test_evaluate_reads_headers_in_any_case_and_spacing(tmp_path, db):
+    write_labelled_csv(tmp_path / "labelled.csv")
+    text = (tmp_path / "labelled.csv").read_text()
+    header, body = text.split("\n", 1)
+    header = header.replace("given_name", " Given Name").replace("cluster", "CLUSTER")
+    (tmp_path / "shouted.csv").write_text(f"{header}\n{body}")
+
+    plain, _ = evaluate(tmp_path / "labelled.csv")
+    shouted, err = evaluate(tmp_path / "shouted.csv")
+
+    assert shouted["auto_links"] == plain["auto_links"]
+    assert "column ' Given Name' read as 'given_name'" in err
+
+
+def test_evaluate_counts_a_row_without_truth_as_a_person_of_its_own(tmp_path, db):
+    path = tmp_path / "partly.csv"
+    path.write_text("source,source_key,given_name,family_name,birth_date,cluster\n"
+                    "crm,1,Ann,Lee,1990-05-05,\n"
+                    "billing,2,Bob,Ray,1970-01-01,\n")
+
+    report, err = evaluate(path)
+
+    # Two unlabelled rows are two people, not one person called "".
+    assert report["unlabelled_records"] == 2
+    assert report["auto_links"]["false_negatives"] == 0
+    assert "2 row(s) have no truth value" in err
+
+
+@pytest.mark.parametrize("row", ["crm,,Ann,1", ",7,Ann,1"])
+def test_evaluate_refuses_a_row_without_its_source_or_key(tmp_path, db, row):
+    path = tmp_path / "keyless.csv"
+    path.write_text(f"source,source_key,given_name,cluster\ncrm,1,Bo,2\n\n{row}\n")
+
+    with pytest.raises(CommandError, match=r"source_key is empty on 1 row\(s\) \(line 4\)"):
+        call_command("evaluate", str(path), stdout=StringIO(), stderr=StringIO())
+
+
+def test_evaluate_matches_a_file_too_small_to_train_on_with_the_model_in_force(tmp_path, db):
+    path = tmp_path / "tiny.csv"
+    path.write_text("source,source_key,given_name,family_name,birth_date,email,cluster\n"
+                    "crm,1,John,Smith,1980-04-12,john.smith@gmail.com,a\n"
+                    "billing,2,John,Smith,1980-04-12,johnsmith@gmail.com,a\n"
+                    "billing,3,Mary,Smith,1982-01-30,,b\n")
+
+    report, err = evaluate(path)
+
+    assert report["model"] == "default-v11"
+    assert report["auto_links"]["f1"] == 1.0
+    assert "3 records are too few to train a model (at least 300)" in err

@@ -321,6 +321,41 @@ def test_a_one_attribute_cap_is_kept_where_the_data_show_different_people_sharin
     assert (twin["address_pairs"], twin["different_people"], twin["kept"]) == (20, 4, True)
 
 
+def _household_levels(config, pairs: int, different: int) -> np.ndarray:
+    """``pairs`` candidate pairs agreeing on everything, ``different`` of them clearly two
+    people (another given name and another birth date)."""
+    levels = np.zeros((pairs, len(config.comparisons)), dtype=np.int8)
+    for k, comparison in enumerate(config.comparisons):
+        if comparison.attribute in ("given_name", "birth_date"):
+            levels[:different, k] = len(comparison.levels) - 1
+    return levels
+
+
+@pytest.mark.parametrize(("pairs", "different", "kept"), [
+    (200, 2, True),  # 1% of a few pairs: too few to say households are rare here
+    (2000, 38, True),  # 1.9%: a small customer base with households, as synthetic seed 3 has
+    (5000, 6, False),  # 0.12% of many pairs, as FEBRL shows: a register of individuals
+])
+def test_training_drops_the_household_cap_only_when_the_data_surely_lack_households(
+        config, pairs, different, kept):
+    from linkage.model_corrections import household_evidence
+
+    household = household_evidence(config, _household_levels(config, pairs, different))["household"]
+
+    assert household["kept"] is kept
+    assert household["share_upper_bound"] > household["share"]
+
+
+def test_training_keeps_the_household_cap_on_a_small_customer_base(config):
+    # 3,000 synthetic customers of seed 3 show 1.8% different people among pairs sharing an
+    # address; dropping the cap there merged twins and spouses (precision 0.952).
+    frame = standardise_frame(generate_records_dataframe(people=1435, seed=3))
+
+    model = link_frame(frame, config).config
+
+    assert {"household", "shared_contact", "twin"} <= {cap.name for cap in model.weight_caps}
+
+
 def test_the_same_person_with_a_mailbox_and_a_phone_counts_them_as_one_contact(config):
     a = {k: OLIVIA[k] for k in ("given_name", "family_name", "email", "phone")}
     only_email = {k: v for k, v in a.items() if k != "phone"}

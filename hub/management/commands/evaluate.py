@@ -31,6 +31,7 @@ from hub.services.batch_apply import batch_match_apply
 from hub.services.batch_match import batch_match_plan, records_frame
 from hub.services.match_config import active_match_config, match_model_store
 from linkage.evaluate import bcubed, blocking_metrics, pairwise_metrics, with_review_decided
+from linkage.model import TooFewRecords
 from linkage.pipeline import link_frame
 
 WORKER_FLAG = "HUB_EVALUATION_WORKER"
@@ -63,8 +64,18 @@ class Command(BaseCommand):
                 command.append("--json")
             done = subprocess.run(command, env=env, capture_output=True, text=True)
         self.stdout.write(done.stdout, ending="")
+        messages = done.stderr.strip().splitlines()
         if done.returncode != 0:
-            raise CommandError(done.stderr.strip().splitlines()[-1] if done.stderr else "failed")
+            self._warn(messages[:-1])
+            # The worker's own CommandError ends its stderr: pass its message on, once.
+            raise CommandError(messages[-1].removeprefix("CommandError: ") if messages
+                               else "failed")
+        self._warn(messages)
+
+    def _warn(self, lines: list[str]) -> None:
+        """Pass on what the worker wrote to stderr (warnings about the file)."""
+        for line in lines:
+            self.stderr.write(line)
 
     def _work(self, file, truth_column, assignments_out, as_json):
         clock = Clock()
@@ -73,17 +84,14 @@ class Command(BaseCommand):
         clock("migrate", started)
         started = time.perf_counter()
         try:
-            rows, ignored = read_rows(file, truth_column)
+            read = read_rows(file, truth_column)
         except (EvaluationFileError, UnicodeDecodeError, csv.Error) as error:
             raise CommandError(f"{file.name}: {error}") from error
-        for column in ignored:
-            self.stderr.write(f"warning: column '{column}' is not a key attribute; ignored")
-        truth, bad_values = load_rows(rows, truth_column)
+        self._report_reading(read)
+        truth, bad_values = load_rows(read.rows, truth_column)
         clock("load", started)
         started = time.perf_counter()
-        frame, _current = records_frame(None)
-        trained = link_frame(frame, active_match_config(), train_model=True)
-        match_model_store(config=trained.config, report={"evaluation": True}, activate=True)
+        model = self._train()
         clock("train", started)
         started = time.perf_counter()
         run = batch_match_plan()
@@ -97,8 +105,9 @@ class Command(BaseCommand):
         b_precision, b_recall, b_f1 = bcubed(truth, predicted)
         blocking = blocking_metrics(run.result.pairs[["left", "right"]], truth, len(truth))
         report = {
-            "records": len(truth), "bad_values": dict(bad_values), "ignored_columns": ignored,
-            "model": trained.config.version,
+            "records": len(truth), "bad_values": dict(bad_values), "ignored_columns": read.ignored,
+            "unlabelled_records": read.unlabelled,
+            "model": model,
             "auto_links": _metrics(auto), "with_review_decided": _metrics(decided),
             "bcubed": {"precision": round(b_precision, 6), "recall": round(b_recall, 6),
                        "f1": round(b_f1, 6)},
@@ -112,6 +121,30 @@ class Command(BaseCommand):
         if assignments_out:
             self._write_assignments(assignments_out, predicted)
         self._print(report, as_json)
+
+    def _train(self) -> str:
+        """Train a model on the loaded records and put it in force; its version.
+
+        A file too small to train on is matched with the model in force, which is said.
+        """
+        frame, _current = records_frame(None)
+        config = active_match_config()
+        try:
+            trained = link_frame(frame, config, train_model=True).config
+        except TooFewRecords as error:
+            self.stderr.write(f"warning: {error}; matched with model {config.version}")
+            return config.version
+        match_model_store(config=trained, report={"evaluation": True}, activate=True)
+        return trained.version
+
+    def _report_reading(self, read) -> None:
+        for column in read.ignored:
+            self.stderr.write(f"warning: column '{column}' is not a key attribute; ignored")
+        for column, name in read.renamed.items():
+            self.stderr.write(f"warning: column '{column}' read as '{name}'")
+        if read.unlabelled:
+            self.stderr.write(f"warning: {read.unlabelled} row(s) have no truth value; each "
+                              "counts as a person of its own")
 
     def _write_assignments(self, path, predicted):
         in_review = set(ReviewTask.objects.filter(state="open").values_list(

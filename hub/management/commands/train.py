@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from hub.models import Decision, MatchModel
 from hub.services.batch_match import records_frame
 from hub.services.match_config import active_match_config, match_model_store
+from linkage.model import TooFewRecords
 from linkage.pipeline import link_frame
 
 
@@ -20,13 +21,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, activate, **options):
         frame, current = records_frame(None)
-        if len(frame) < 2:
-            raise CommandError("need at least two active records to train")
         labels = pd.DataFrame(list(Decision.objects.filter(is_active=True).values_list(
             "record_a_id", "record_b_id", "verdict")), columns=["left", "right", "verdict"])
         labels["same"] = labels["verdict"] == Decision.Verdict.SAME
-        result = link_frame(frame, active_match_config(), train_model=True,
-                            labels=labels[["left", "right", "same"]] if len(labels) else None)
+        try:
+            result = link_frame(frame, active_match_config(), train_model=True,
+                                labels=labels[["left", "right", "same"]] if len(labels) else None)
+        except TooFewRecords as error:
+            raise CommandError(f"active records: {error}; the model in force is kept"
+                               ) from error
         config = result.config
         self._table(config)
         split = self._split(result.pairs["weight"], config)
