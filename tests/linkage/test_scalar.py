@@ -55,6 +55,7 @@ def crafted_records(attributes) -> list[dict]:
         {"given_name": "liv"},
         {"given_name": "oliviaa"},
         {"given_name": "olyvia"},
+        {"given_name": "olivia grace"},  # a middle name on one record only
         {"given_name": "olivier"},
         # Jaro-Winkler 0.7999999999999999, which cpdist's float32 rounds up to 0.8 (a pass).
         {"given_name": "abc"},
