@@ -14,6 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
+
 from hub.models import Entity, Link, ReviewTask, SourceRecord, SourceSystem, new_golden_id
 from linkage.attributes import CANONICAL_ATTRIBUTES
 from linkage.standardise import standardise_record
@@ -108,7 +110,8 @@ def load_rows(rows: list[dict], truth_column: str) -> tuple[dict[int, str], Coun
     records = []
     for row, entity in zip(rows, entities, strict=True):
         received = {a: row[a] for a in CANONICAL_ATTRIBUTES if row.get(a)}
-        result = standardise_record(received)
+        # As ingestion does: a national phone number is read in the hub's default country.
+        result = standardise_record(received, default_country=settings.MATCH_DEFAULT_COUNTRY)
         for attribute in (*result.problems, *result.invalid):
             bad_values[attribute] += 1
         records.append(SourceRecord(

@@ -123,3 +123,15 @@ def test_evaluate_matches_a_file_too_small_to_train_on_with_the_model_in_force(t
     assert report["model"] == "default-v12"
     assert report["auto_links"]["f1"] == 1.0
     assert "3 records are too few to train a model (at least 300)" in err
+
+
+def test_evaluation_reads_national_phone_numbers_in_the_hubs_default_country(db):
+    from django.test import override_settings
+
+    from hub.evaluation import load_rows
+
+    with override_settings(MATCH_DEFAULT_COUNTRY="GB"):
+        load_rows([{"source": "crm", "source_key": "1", "phone": "07700 900123", "cluster": "a"}],
+                  "cluster")
+
+    assert SourceRecord.objects.get().standardised["phone"] == "+447700900123"
