@@ -519,6 +519,9 @@ def test_the_shipped_model_separates_synthetic_hard_negatives(model):
 @pytest.mark.parametrize(("formal", "short"), [
     ("katherine", "katie"), ("alexander", "sasha"), ("katarzyna", "kasia"),
     ("jose", "pepe"), ("malgorzata", "gosia"), ("david", "davy"),
+    ("susan", "suzy"), ("william", "liam"), ("alfred", "freddie"), ("charlotte", "charlie"),
+    ("ursula", "uschi"), ("johannes", "jan"), ("jakub", "kuba"), ("anna", "ania"),
+    ("lars", "lasse"), ("ivan", "vanya"),
 ])
 def test_european_diminutives_the_nickname_package_misses_are_nicknames(config, formal, short):
     a = {"given_name": formal, "family_name": "bennett"}
@@ -527,10 +530,13 @@ def test_european_diminutives_the_nickname_package_misses_are_nicknames(config, 
         "nickname"
 
 
-def test_unrelated_names_stay_apart_after_the_supplement(config):
-    a = {"given_name": "kasia", "family_name": "bennett"}
+@pytest.mark.parametrize(("one", "other"), [
+    ("kasia", "pepe"), ("charles", "charlotte"), ("albert", "robert"), ("frederick", "alfred"),
+])
+def test_unrelated_names_stay_apart_after_the_supplement(config, one, other):
+    a = {"given_name": one, "family_name": "bennett"}
 
-    assert attribute(score_pair(a, {**a, "given_name": "pepe"}, config), "given_name").level \
+    assert attribute(score_pair(a, {**a, "given_name": other}, config), "given_name").level \
         != "nickname"
 
 
