@@ -31,15 +31,24 @@ MISSING = -1  # the level index of a pair with the attribute missing on either s
 class _Pairs:
     """The pairs one comparison is evaluated on, with values shared by its level tests."""
 
-    def __init__(self, table: RecordTable, comparison: Comparison, left, right) -> None:
+    def __init__(self, table: RecordTable, comparison: Comparison, left, right,
+                 column: Column | None = None) -> None:
         self.table = table
-        self.column = table[comparison.attribute]
+        self.column = table[comparison.attribute] if column is None else column
         self.left = left
         self.right = right
         self.code_left = self.column.codes[left]
         self.code_right = self.column.codes[right]
         # Similarities / distances of the pairs, computed once for all levels of one test.
         self.measures: dict[tuple, np.ndarray] = {}
+        self._first_words: _Pairs | None = None
+
+    def first_words(self, comparison: Comparison) -> _Pairs:
+        """The same pairs with each value cut to its first word (built once)."""
+        if self._first_words is None:
+            column = self.column.mapped(("first_word",), features.first_word)
+            self._first_words = _Pairs(self.table, comparison, self.left, self.right, column)
+        return self._first_words
 
 
 def comparison_levels(
@@ -60,8 +69,24 @@ def comparison_levels(
         if level.test == ELSE_TEST or open_pairs.size == 0:
             break
         passed = _TESTS[level.test](pairs, comparison, level, open_pairs)
+        if level.first_word:
+            passed |= _first_words_pass(pairs, comparison, level, open_pairs)
         result[open_pairs[passed]] = index
         open_pairs = open_pairs[~passed]
+    return result
+
+
+def _first_words_pass(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
+    """Does the level's test pass on the first words, where one value has several words and
+    the first words differ (equal first words are the token level's business)?"""
+    words = p.first_words(comparison)
+    several = p.column.feature(("several_words",), features.several_words, dtype=bool)
+    rows = np.flatnonzero((several[p.code_left[at]] | several[p.code_right[at]])
+                          & (words.code_left[at] != words.code_right[at]))
+    result = np.zeros(len(at), dtype=bool)
+    if rows.size:
+        words.measures.clear()  # measured on other pairs for an earlier level
+        result[rows] = _TESTS[level.test](words, comparison, level, at[rows])
     return result
 
 

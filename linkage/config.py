@@ -61,7 +61,9 @@ class Level:
     through a chain of links, as it would not join two records a steward called different. A
     parent and their namesake child share a name and a home, which lifts their weight above
     the conflict threshold; a birth date keyed wrong in a register of individuals still links
-    on the strength of everything else.
+    on the strength of everything else. A ``first_word`` level of a name is also reached when
+    the first words of the two values pass its test, where one value has several words and the
+    first words differ: "robert paul" / "bob" is a nickname, a middle name on one record only.
     """
 
     name: str
@@ -76,6 +78,7 @@ class Level:
     min_years: int | None = None
     neutral: bool = False
     conflict: bool = False
+    first_word: bool = False
     description: str = field(default="", compare=False)
     weight: float = field(init=False, compare=False)
 

@@ -73,6 +73,8 @@ def _comparison_document(comparison: Comparison) -> dict[str, Any]:
             entry["neutral"] = True
         if level.conflict:
             entry["conflict"] = True
+        if level.first_word:
+            entry["first_word"] = True
         if level.description:
             entry["description"] = level.description
         item["levels"].append(entry)

@@ -330,7 +330,7 @@ def _levels(value: Any, method: str, path: str, attribute: str) -> tuple[Level, 
             item,
             item_path,
             required=("name", "m", "u", *([param] if param else [])),
-            optional=("test", "neutral", "conflict", "description"),
+            optional=("test", "neutral", "conflict", "first_word", "description"),
         )
         if any(level.name == name for level in levels):
             raise ConfigError(f"{item_path}.name", f"duplicate level name {name!r}")
@@ -348,6 +348,7 @@ def _levels(value: Any, method: str, path: str, attribute: str) -> tuple[Level, 
                 test=test,
                 neutral=boolean(item.get("neutral", False), f"{item_path}.neutral"),
                 conflict=_conflict_level(item, test, f"{item_path}.conflict"),
+                first_word=_first_word_level(item, method, test, f"{item_path}.first_word"),
                 description=description(item, f"{item_path}.description"),
                 **params,
             )
@@ -359,11 +360,25 @@ def _levels(value: Any, method: str, path: str, attribute: str) -> tuple[Level, 
     return tuple(levels)
 
 
+# Tests for which first words say nothing new: equal first words are the token level's, and a
+# swap or move compares with another attribute.
+FIRST_WORD_EXCLUDED_TESTS = frozenset(
+    {EXACT_TEST, ELSE_TEST, "token", "swapped", "swapped_similar", "moved", "crossed"})
+
+
 def _conflict_level(item: dict, test: str, path: str) -> bool:
     conflict = boolean(item.get("conflict", False), path)
     if conflict and test == EXACT_TEST:
         raise ConfigError(path, "agreeing exactly cannot say two different people")
     return conflict
+
+
+def _first_word_level(item: dict, method: str, test: str, path: str) -> bool:
+    first_word = boolean(item.get("first_word", False), path)
+    if first_word and (method != "name" or test in FIRST_WORD_EXCLUDED_TESTS):
+        raise ConfigError(path, "only for a level of a name comparison that compares two "
+                          "different names (not exact, token, swapped or else)")
+    return first_word
 
 
 def _level_param(

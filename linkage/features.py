@@ -257,6 +257,16 @@ def prefix(value: str, count: int) -> str:
     return value[:count] if len(value) >= count else ""
 
 
+def first_word(value: str) -> str:
+    """The first word of a standardised value: "robert paul" -> "robert"."""
+    return value.split(" ", 1)[0]
+
+
+def several_words(value: str) -> bool:
+    """Has the standardised value more than one word?"""
+    return " " in value
+
+
 def tokens(value: str) -> frozenset[str]:
     """The words of a value; single letters are left out, they are initials, not names."""
     return frozenset(word for word in value.split() if len(word) > 1)

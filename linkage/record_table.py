@@ -34,6 +34,20 @@ class Column:
             self._features[key] = found
         return found
 
+    def mapped(self, key: tuple, compute: Callable[[str], str]) -> Column:
+        """A column of ``compute`` of each record's value (the first word of a name), cached
+        under ``key``; built from the distinct values, so it costs no pass over the records'
+        strings."""
+        found = self._features.get(("column", *key))
+        if found is None:
+            codes, values = _factorize(self.feature(key, compute))
+            found = Column.__new__(Column)
+            found.values, found._features = values, {}
+            found.codes = (np.where(self.codes >= 0, codes[self.codes], -1).astype(np.int32)
+                           if len(codes) else self.codes.copy())  # no values: all missing
+            self._features[("column", *key)] = found
+        return found
+
     def feature_codes(self, key: tuple, compute: Callable[[str], str],
                       of: np.ndarray | None = None) -> np.ndarray:
         """Integer codes of a string feature per distinct value; "" (no feature) becomes -1."""

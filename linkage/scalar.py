@@ -16,6 +16,7 @@ each candidate, with ``MISSING`` where a value is absent on either side.
 from __future__ import annotations
 
 from linkage.config import ELSE_TEST, EXACT_TEST, Comparison, MatchConfig
+from linkage.features import first_word
 from linkage.scalar_checks import TESTS, Binder, Record
 
 MISSING = -1  # as linkage.comparisons.MISSING: the attribute is absent on either side
@@ -38,12 +39,36 @@ def compile_comparison(comparison: Comparison) -> Compiled:
     for index, level in enumerate(comparison.levels):
         if level.test == ELSE_TEST:
             break
-        binders.append((index, TESTS[level.test](comparison, level)))
+        bind = TESTS[level.test](comparison, level)
+        binders.append((index, _with_first_words(bind) if level.first_word else bind))
     exact_first = bool(binders) and comparison.levels[0].test == EXACT_TEST
     if exact_first:
         binders = binders[1:]
     # As in the batch path: a pair no test claims is on the last level ("else").
     return comparison.attribute, exact_first, tuple(binders), len(comparison.levels) - 1
+
+
+def _with_first_words(bind: Binder) -> Binder:
+    """A ``first_word`` level's binder: its test on the values, or on their first words where
+    one value has several words and the first words differ (``comparisons._first_words_pass``).
+    """
+    def bind_both(a, ra):
+        whole, first_a = bind(a, ra), first_word(a)
+        first = bind(first_a, ra)
+        if whole is None and first is None:
+            return None
+
+        def check(b, rb):
+            if whole is not None and whole(b, rb):
+                return True
+            if first is None or (" " not in a and " " not in b):
+                return False
+            first_b = first_word(b)
+            return first_b != first_a and first(first_b, rb)
+
+        return check
+
+    return bind_both
 
 
 def compile_config(config: MatchConfig) -> tuple[Compiled, ...]:

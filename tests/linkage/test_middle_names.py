@@ -1,11 +1,13 @@
-"""A middle name written on one record only: its own level of the given name, learnt by EM."""
+"""A middle name written on one record only: its own level of the given name, learnt by EM,
+and no cover for a nickname, a typo or a close spelling of the first name."""
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
 
-from linkage.config import load_config
+from linkage.config import ConfigError, load_config, loads_config
 from linkage.pipeline import link_frame, standardise_frame
 from linkage.scoring import comparison_vector, score_pair
 from linkage.synthetic import generate_records_dataframe
@@ -28,17 +30,54 @@ def given_level(config, a: str, b: str) -> str:
     ("olivia grace", "olivia", "token"),
     ("olivia", "grace olivia", "token"),
     ("olivia grace", "olivia rose", "similar_0.80"),  # two middle names: two people, or a typo
+    ("robert paul", "bob", "nickname"),  # the first words are nicknames of each other
+    ("bob", "robert paul", "nickname"),
+    ("robert paul", "bob james", "nickname"),
+    ("olivia grace", "olivai", "similar_0.92"),
+    ("anna maria", "ania", "nickname"),
+    ("jean pierre", "jean luc", "else"),  # equal first words are no nickname of each other
+    ("mary ann", "mary beth", "similar_0.80"),
 ])
 def test_a_middle_name_on_one_record_only_is_its_own_level(config, a, b, level):
     assert given_level(config, a, b) == level
 
 
-def test_both_comparison_paths_reach_the_middle_name_level(config):
-    a, b = {**OLIVIA, "given_name": "olivia grace"}, OLIVIA
+@pytest.mark.parametrize(("a", "b", "level"), [
+    ("olivia grace", "olivia", "token"), ("robert paul", "bob", "nickname"),
+    ("bob", "robert paul", "nickname"),
+])
+def test_both_comparison_paths_reach_the_middle_name_levels(config, a, b, level):
     position = [c.attribute for c in config.comparisons].index("given_name")
-    token = [lv.name for lv in config.comparison("given_name").levels].index("token")
+    index = [lv.name for lv in config.comparison("given_name").levels].index(level)
 
-    assert comparison_vector(a, b, config)[position] == token
+    vector = comparison_vector({**OLIVIA, "given_name": a}, {**OLIVIA, "given_name": b}, config)
+
+    assert vector[position] == index
+    assert given_level(config, a, b) == level
+
+
+def test_first_words_count_only_on_levels_that_ask_for_them(config):
+    document = config.to_dict()
+    for level in document["comparisons"]["given_name"]["levels"]:
+        level.pop("first_word", None)
+    plain = loads_config(json.dumps(document))
+
+    assert given_level(plain, "robert paul", "bob") == "else"
+    assert loads_config(json.dumps(config.to_dict())) == config  # the flags round-trip
+
+
+@pytest.mark.parametrize(("attribute", "level", "value", "message"), [
+    ("given_name", 0, True, "only for a level of a name comparison"),  # exact
+    ("email", 1, True, "only for a level of a name comparison"),
+    ("given_name", 5, "yes", "must be true or false"),
+])
+def test_a_first_word_flag_is_validated(config, attribute, level, value, message):
+    document = config.to_dict()
+    document["comparisons"][attribute]["levels"][level]["first_word"] = value
+
+    with pytest.raises(ConfigError, match=message) as error:
+        loads_config(json.dumps(document))
+    assert error.value.path == f"comparisons.{attribute}.levels[{level}].first_word"
 
 
 def test_training_learns_that_a_middle_name_on_one_record_is_the_same_person(config):
@@ -60,3 +99,4 @@ def test_training_learns_that_a_middle_name_on_one_record_is_the_same_person(con
 
     assert weight["token"] > 5  # nearly as telling as the same given name
     assert weight["token"] > weight["similar_0.80"] + 4
+    assert weight["nickname"] > 3  # robert paul / bob counts as robert / bob does

@@ -68,6 +68,7 @@ def crafted_records(attributes) -> list[dict]:
         {"given_name": "olive"},
         {"given_name": "bob", "family_name": "smith"},
         {"given_name": "robert", "family_name": "smith"},
+        {"given_name": "robert james", "family_name": "smith"},  # bob, with a middle name
         {"given_name": "rob", "family_name": "smyth"},
         {"given_name": "r", "family_name": "smith"},
         # a nickname with a typo: "obb" (bob) for Robert, "elizaeth" (elizabeth) for Lizzie
