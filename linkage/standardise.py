@@ -34,6 +34,7 @@ from linkage.standardise_vocabulary import (  # noqa: F401 - importable from her
     PLACEHOLDER_PHONE_DIGITS,
     PLACEHOLDER_VALUES,
 )
+from linkage.street_types import short_street_types
 
 EARLIEST_BIRTH_DATE = dt.date(1880, 1, 1)
 
@@ -139,6 +140,17 @@ def standardise_text(value: str | None) -> str | None:
     if present is None:
         return None
     return " ".join(_fold_words(present, _NON_ALNUM)) or None
+
+
+def standardise_address_line(value: str | None) -> str | None:
+    """Standardise an address line like free text, with street types in one short form.
+
+    "12 High Street" and "12 high st." both give "12 high st"; "Hauptstraße 5" and
+    "Hauptstr. 5" both "hauptstr 5" (``linkage.street_types``). Sources abbreviate street
+    types as they please, and the line is then compared (and blocked on) as one string.
+    """
+    text = standardise_text(value)
+    return None if text is None else short_street_types(text)
 
 
 def _is_placeholder_email(email: str) -> bool:
@@ -321,8 +333,8 @@ _STANDARDISERS: dict[str, Callable[[str | None], str | None]] = {
     "family_name": standardise_name,
     "birth_date": standardise_date,
     "email": standardise_email,
-    "address_line": standardise_text,
-    "address_line2": standardise_text,
+    "address_line": standardise_address_line,
+    "address_line2": standardise_address_line,
     "locality": standardise_text,
     "postcode": standardise_postcode,
     "region": standardise_text,

@@ -10,6 +10,7 @@ from linkage.standardise import (
     InvalidValue,
     StandardisedRecord,
     split_whole_name,
+    standardise_address_line,
     standardise_country,
     standardise_date,
     standardise_email,
@@ -264,6 +265,32 @@ def test_unknown_country_is_rejected(raw):
 )
 def test_address_text_is_folded_like_names_but_keeps_digits_and_titles(raw, expected):
     assert standardise_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("written", "abbreviated"),
+    [
+        ("12 High Street", "12 High St."),
+        ("4 Station Road", "4 station rd"),
+        ("Hauptstraße 5", "Hauptstr. 5"),
+        ("Karl-Marx-Straße 3", "Karl-Marx-Str. 3"),
+        ("Dorpsstraat 4", "Dorpsstr. 4"),
+        ("12 Avenue des Champs", "12 av. des Champs"),
+        ("3 allée des Tilleuls", "3 all. des Tilleuls"),
+    ],
+)
+def test_an_address_line_reads_alike_with_its_street_type_written_out_or_abbreviated(
+        written, abbreviated):
+    assert standardise_address_line(written) == standardise_address_line(abbreviated)
+    assert standardise_record({"address_line2": written}).values["address_line2"] == \
+        standardise_address_line(abbreviated)
+
+
+def test_only_street_types_are_shortened_in_an_address_line():
+    # "St" may be Saint: it is left as it is, and nothing is ever expanded.
+    assert standardise_address_line("St John's Road") == "st johns rd"
+    assert standardise_address_line("Flat 3, 221B Baker Street") == "flat 3 221b baker st"
+    assert standardise_address_line("Strasse 9") == "str 9"
 
 
 @pytest.mark.parametrize(
