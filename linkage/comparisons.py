@@ -529,6 +529,12 @@ def _years_apart(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndar
     return valid & (np.abs(left[:, 0] - right[:, 0]) >= level.min_years)
 
 
+def _same_letters(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
+    # The same letters, other digits: one street with another house number (a neighbour, or a
+    # number keyed wrong), which Jaro-Winkler on the whole line would call close.
+    return _feature_equal(p, ("letters",), features.letters, at)
+
+
 def _last_digits(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
     count = level.n
     return _feature_equal(p, ("last_digits", count), lambda v: features.last_of_digits(v, count),
@@ -568,5 +574,6 @@ _TESTS: dict[str, Callable[[_Pairs, Comparison, Level, np.ndarray], np.ndarray]]
     "kept_in_email": _kept_in_email,
     "personal_mailboxes": _personal_mailboxes,
     "last_digits": _last_digits,
+    "same_letters": _same_letters,
     "mobile_numbers": _mobile_numbers,
 }

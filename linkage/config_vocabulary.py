@@ -34,6 +34,7 @@ METHOD_TESTS: dict[str, dict[str, str | None]] = {
         "damerau": "max_distance",
         "prefix": "n",
         "token": None,
+        "same_letters": None,
     },
     "date": {
         "swapped_day_month": None,

@@ -391,4 +391,5 @@ TESTS: dict[str, Callable[[Comparison, Level], Binder]] = {
     "personal_mailboxes": _personal_mailboxes,
     "last_digits": _last_digits_test,
     "mobile_numbers": _mobile_numbers,
+    "same_letters": lambda comparison, level: _feature_equal(_letters),
 }
