@@ -128,8 +128,9 @@ def train(
     raises ``TooFewRecords`` below ``training.min_records``.
     """
     settings = config.training
-    if table.size < max(2, settings.min_records):
-        raise TooFewRecords(table.size, max(2, settings.min_records))
+    minimum = max(2, settings.min_records)  # two records are the fewest that make a pair
+    if table.size < minimum:
+        raise TooFewRecords(table.size, minimum)
     u_by_attribute = estimate_u(config, table, pairs=settings.random_pairs, seed=settings.seed)
     u = [u_by_attribute[c.attribute] for c in config.comparisons]
     m_start = [np.array([lv.m for lv in c.levels]) for c in config.comparisons]

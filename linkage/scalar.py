@@ -16,7 +16,7 @@ each candidate, with ``MISSING`` where a value is absent on either side.
 from __future__ import annotations
 
 from linkage.config import ELSE_TEST, EXACT_TEST, Comparison, MatchConfig
-from linkage.features import first_word
+from linkage.features import first_word, several_words
 from linkage.scalar_checks import TESTS, Binder, Record
 
 MISSING = -1  # as linkage.comparisons.MISSING: the attribute is absent on either side
@@ -61,7 +61,7 @@ def _with_first_words(bind: Binder) -> Binder:
         def check(b, rb):
             if whole is not None and whole(b, rb):
                 return True
-            if first is None or (" " not in a and " " not in b):
+            if first is None or not (several_words(a) or several_words(b)):
                 return False
             first_b = first_word(b)
             return first_b != first_a and first(first_b, rb)
