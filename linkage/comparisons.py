@@ -105,9 +105,10 @@ def _feature_equal(p: _Pairs, key: tuple, compute: Callable[[str], str], at,
 
 
 # Edit distances by test: Levenshtein, and Damerau's (optimal string alignment), where swapping
-# two neighbouring characters ("1973" / "1937") is one edit, the commonest keying slip.
-_DISTANCES = {"levenshtein": Levenshtein.distance, "damerau": OSA.distance,
-              "typo": Levenshtein.distance}
+# two neighbouring characters ("1973" / "1937") is one edit, the commonest keying slip. A
+# mailbox typo counts a swap as one too (jnoes / jones).
+EDIT_DISTANCES = {"levenshtein": Levenshtein.distance, "damerau": OSA.distance,
+                  "typo": OSA.distance}
 # Both crossed values of a moved field must be at least this similar (letters only).
 SWAPPED_SIMILARITY = 0.9
 
@@ -135,7 +136,7 @@ def _measure(p: _Pairs, comparison: Comparison, level: Level, at: np.ndarray) ->
             # exact figure does not matter.
             cutoff = max(lv.max_distance or 0 for lv in comparison.levels)
             stored[at] = _distances(strings, p.code_left[at], p.code_right[at],
-                                    _DISTANCES[level.test], cutoff)
+                                    EDIT_DISTANCES[level.test], cutoff)
         p.measures[key] = stored
     values = stored[at]
     if level.test == "jaro_winkler":

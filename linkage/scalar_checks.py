@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 
-from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
+from rapidfuzz.distance import JaroWinkler
 
 from linkage import features
-from linkage.comparisons import SWAPPED_SIMILARITY
+from linkage.comparisons import EDIT_DISTANCES, SWAPPED_SIMILARITY
 from linkage.config import EXACT_TEST, Comparison, Level
 from linkage.float32 import float32_boundary
 
@@ -95,7 +95,7 @@ def _edit_distance(comparison: Comparison, level: Level) -> Binder:
     cutoff = max(lv.max_distance or 0 for lv in comparison.levels)
     max_distance = level.max_distance
     strings = _strings(comparison)
-    distance = OSA.distance if level.test == "damerau" else Levenshtein.distance
+    distance = EDIT_DISTANCES[level.test]
 
     def bind(a, ra):
         mine = strings(a)

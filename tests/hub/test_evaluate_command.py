@@ -120,7 +120,7 @@ def test_evaluate_matches_a_file_too_small_to_train_on_with_the_model_in_force(t
 
     report, err = evaluate(path)
 
-    assert report["model"] == "default-v12"
+    assert report["model"] == "default-v13"
     assert report["auto_links"]["f1"] == 1.0
     assert "3 records are too few to train a model (at least 300)" in err
 

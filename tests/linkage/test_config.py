@@ -101,7 +101,7 @@ def test_level_rejects_probabilities_that_give_an_infinite_weight():
 def test_shipped_configuration_loads_and_is_sane():
     config = load_config()
 
-    assert config.version == "default-v12"
+    assert config.version == "default-v13"
     # Trained on 200,000 synthetic customers: about one pair in 45,000 is a match.
     assert -17 < config.prior_weight < -14
     assert config.review_threshold < config.auto_link_threshold
