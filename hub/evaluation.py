@@ -17,7 +17,7 @@ from pathlib import Path
 from django.conf import settings
 
 from hub.models import Entity, Link, ReviewTask, SourceRecord, SourceSystem, new_golden_id
-from linkage.attributes import CANONICAL_ATTRIBUTES
+from linkage.attributes import CANONICAL_ATTRIBUTES, SOURCE_ATTRIBUTE
 from linkage.standardise import standardise_record
 
 REQUIRED_COLUMNS = ("source", "source_key")
@@ -116,7 +116,8 @@ def load_rows(rows: list[dict], truth_column: str) -> tuple[dict[int, str], Coun
             bad_values[attribute] += 1
         records.append(SourceRecord(
             source=sources[row["source"]], source_key=row["source_key"], entity=entity,
-            attributes=received, standardised=result.values, content_hash=""))
+            attributes=received, standardised={**result.values, SOURCE_ATTRIBUTE: row["source"]},
+            content_hash=""))
     SourceRecord.objects.bulk_create(records, batch_size=2000)
     Link.objects.bulk_create([Link(source_record=r, entity_id=r.entity_id, origin="auto",
                                    outcome="new_entity") for r in records], batch_size=2000)

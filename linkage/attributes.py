@@ -18,6 +18,12 @@ CANONICAL_ATTRIBUTES: tuple[str, ...] = (
     "national_id",
 )
 
+# Not a key attribute but a fact about the record: the code of the source system that holds it.
+# Records of one source are rarely one person twice (a system keeps its own customers apart),
+# so the "source" comparison lets training learn how much sharing a source counts against.
+# Never standardised, never a blocking key; absent (a search) it is missing and neutral.
+SOURCE_ATTRIBUTE = "source"
+
 # Longest value accepted as received; longer input is rejected, never truncated.
 MAX_LENGTHS: dict[str, int] = {
     "given_name": 100,

@@ -29,6 +29,7 @@ from linkage.config_vocabulary import (  # noqa: F401 - the vocabulary, importab
     PHONETIC_ALGORITHMS,
     PLAIN_TRANSFORMS,
     RULE_KINDS,
+    SOURCE_METHOD,
     TEST_READS,
 )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from linkage.attributes import SOURCE_ATTRIBUTE
 from linkage.config import (
     CAP_MODES,
     ELSE_TEST,
@@ -16,6 +17,7 @@ from linkage.config import (
     MISSING_LEVEL,
     PHONETIC_ALGORITHMS,
     RULE_KINDS,
+    SOURCE_METHOD,
     BlockingRule,
     Comparison,
     ConfigError,
@@ -257,7 +259,7 @@ def _comparisons(value: Any) -> tuple[Comparison, ...]:
     comparisons: list[Comparison] = []
     for attribute, item in value.items():
         path = f"comparisons.{attribute}"
-        check_attribute(attribute, path)
+        check_attribute(attribute, path, or_source=True)
         expect_keys(
             item,
             path,
@@ -270,6 +272,7 @@ def _comparisons(value: Any) -> tuple[Comparison, ...]:
                 f"{path}.method",
                 f"unknown method {method!r}; expected one of {sorted(METHOD_TESTS)}",
             )
+        _check_source_comparison(attribute, method, item, path)
         levels = _levels(item["levels"], method, f"{path}.levels", attribute)
         comparisons.append(
             Comparison(
@@ -281,6 +284,19 @@ def _comparisons(value: Any) -> tuple[Comparison, ...]:
             )
         )
     return tuple(comparisons)
+
+
+def _check_source_comparison(attribute: str, method: str, item: dict, path: str) -> None:
+    """The record's source takes the source method, the only method it may take, and no
+    term-frequency adjustment (how big a source is says nothing about a person)."""
+    if attribute == SOURCE_ATTRIBUTE and method != SOURCE_METHOD:
+        raise ConfigError(f"{path}.method",
+                          f'the record\'s source is compared by method "{SOURCE_METHOD}"')
+    if method == SOURCE_METHOD and attribute != SOURCE_ATTRIBUTE:
+        raise ConfigError(f"{path}.method",
+                          f'method "{SOURCE_METHOD}" compares only the record\'s source')
+    if method == SOURCE_METHOD and item.get("term_frequency"):
+        raise ConfigError(f"{path}.term_frequency", "the source takes no term-frequency adjustment")
 
 
 def _term_frequency(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from linkage.attributes import CANONICAL_ATTRIBUTES
+from linkage.attributes import CANONICAL_ATTRIBUTES, SOURCE_ATTRIBUTE
 from linkage.config import COUNTED_TRANSFORMS, PLAIN_TRANSFORMS, ConfigError
 
 
@@ -70,9 +70,10 @@ def probability(value: Any, path: str) -> float:
     return result
 
 
-def check_attribute(value: Any, path: str) -> None:
-    """Raise unless ``value`` is a canonical attribute."""
-    if value not in CANONICAL_ATTRIBUTES:
+def check_attribute(value: Any, path: str, *, or_source: bool = False) -> None:
+    """Raise unless ``value`` is a canonical attribute (or, with ``or_source``, the record's
+    source, which only a comparison reads)."""
+    if value not in CANONICAL_ATTRIBUTES and not (or_source and value == SOURCE_ATTRIBUTE):
         raise ConfigError(path, f"unknown attribute {value!r}")
 
 

@@ -8,10 +8,16 @@ on the first pair that reaches it.
 
 from __future__ import annotations
 
+# The method of the comparison of the records' source systems, the one where agreeing counts
+# against a match (model_corrections.no_level_above_exact leaves it alone).
+SOURCE_METHOD = "source"
+
 # Level tests each comparison method offers, with the parameter each test needs (None = none).
 # Every method also offers "exact" (values equal) and requires the catch-all "else" as last level.
 METHOD_TESTS: dict[str, dict[str, str | None]] = {
     "exact": {},
+    # The record's source system (attributes.SOURCE_ATTRIBUTE): "exact" is the same source.
+    SOURCE_METHOD: {},
     "name": {
         "swapped": "other",
         "swapped_similar": "other",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import beta
 
-from linkage.config import EXACT_TEST, MatchConfig
+from linkage.config import EXACT_TEST, SOURCE_METHOD, MatchConfig
 from linkage.em import FLOOR, pattern_bits, posterior
 
 # Levels reached by fewer candidate pairs say too little to correct u with.
@@ -32,7 +32,9 @@ def no_level_above_exact(config: MatchConfig, m: list[np.ndarray],
     for k, comparison in enumerate(config.comparisons):
         exact = comparison.level_index(EXACT_TEST)
         levels = u[k].copy()
-        if exact is not None:
+        # Records of one source are the exception: a source keeps its own customers apart, so
+        # sharing one counts against a match, and its "else" rightly weighs more than "exact".
+        if exact is not None and comparison.method != SOURCE_METHOD:
             ceiling = m[k][exact] / levels[exact]
             raised = (m[k] / levels > ceiling) & (np.arange(len(levels)) != exact)
             if raised.any():

@@ -19,7 +19,7 @@ from django.db.models import Count
 from hub.models import Decision, Link, SourceRecord
 from hub.services.batch_plan import MatchPlan, plan_match
 from hub.services.match_config import active_match_config
-from linkage.attributes import CANONICAL_ATTRIBUTES
+from linkage.attributes import CANONICAL_ATTRIBUTES, SOURCE_ATTRIBUTE
 from linkage.cluster import ClusterSettings, cluster_pairs
 from linkage.config import MatchConfig
 from linkage.pipeline import BatchResult, link_frame
@@ -69,7 +69,7 @@ def records_frame(sources: list[str] | None) -> tuple[pd.DataFrame, dict[int, st
         entities.append(entity_id)
         values.append(standardised)
     frame = pd.DataFrame.from_records(values, index=pd.Index(ids, name="record_id"),
-                                      columns=list(CANONICAL_ATTRIBUTES))
+                                      columns=[*CANONICAL_ATTRIBUTES, SOURCE_ATTRIBUTE])
     return frame, dict(zip(ids, entities, strict=True))
 
 

@@ -44,13 +44,15 @@ from hub.services.privacy_suppression import ANY_SUPPRESSED_SQL, suppressed_reco
 from hub.services.regroup import regroup
 from hub.services.transactions import atomic_with_retry
 from hub.services.write_behind import writes_sent_together
+from linkage.attributes import SOURCE_ATTRIBUTE
 from linkage.config import MatchConfig
 from linkage.standardise import standardise_record
 
 
 @dataclass(frozen=True)
 class PreparedRecord:
-    """Key attributes as received (canonical names, empty values dropped) and standardised."""
+    """Key attributes as received (canonical names, empty values dropped) and standardised;
+    the standardised values also hold the record's source code, which the matcher compares."""
 
     received: dict
     standardised: dict
@@ -75,8 +77,12 @@ class IngestResult:
     message: str = ""
 
 
-def prepare_attributes(attributes: Mapping) -> PreparedRecord:
-    """Validate and standardise key attributes; raise ``InvalidInput`` naming each bad field."""
+def prepare_attributes(attributes: Mapping, source_code: str | None = None) -> PreparedRecord:
+    """Validate and standardise key attributes; raise ``InvalidInput`` naming each bad field.
+
+    ``source_code`` (None for a search, which has no source) goes with the standardised values:
+    the matcher compares it, since one system rarely holds one person twice.
+    """
     if not isinstance(attributes, Mapping):
         raise InvalidInput({"non_field_errors": ["expected an object of key attributes"]})
     result = standardise_record(attributes, default_country=settings.MATCH_DEFAULT_COUNTRY)
@@ -84,7 +90,10 @@ def prepare_attributes(attributes: Mapping) -> PreparedRecord:
         raise InvalidInput({name: [reason] for name, reason in result.problems.items()})
     received = {k: v for k, v in attributes.items() if v is not None and str(v).strip() != ""}
     digest = hashlib.sha256(json.dumps(received, sort_keys=True).encode()).hexdigest()
-    return PreparedRecord(received, dict(result.values), digest, dict(result.invalid))
+    standardised = dict(result.values)
+    if source_code is not None:
+        standardised[SOURCE_ATTRIBUTE] = source_code
+    return PreparedRecord(received, standardised, digest, dict(result.invalid))
 
 
 def source_by_code(code: str) -> SourceSystem:
@@ -368,7 +377,7 @@ def record_upsert(*, source_code: str, source_key: str, attributes: Mapping,
     an unknown source and ``Conflict`` for a stored version with different attributes.
     """
     source = _source_for_upsert(source_code)
-    prepared = prepare_attributes(attributes)
+    prepared = prepare_attributes(attributes, source.code)
     return _with_current_source(source, lambda current: _upsert_one(
         current, source_key, prepared, version, updated_at, actor))
 
@@ -389,7 +398,7 @@ def records_upsert_batch(*, source_code: str, items: list[Mapping], actor=None,
     prepared, problems = [], {}
     for index, item in enumerate(items):
         try:
-            prepared.append(prepare_attributes(item["attributes"]))
+            prepared.append(prepare_attributes(item["attributes"], source.code))
         except InvalidInput as error:
             problems[str(index)] = error.errors
     if problems:

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 
-from hub.models import BlockingKey, SourceRecord
+from hub.models import BlockingKey, SourceRecord, SourceSystem
 from hub.services.batch_match import chunks
 from hub.services.events import event_record
 from hub.services.match_config import active_match_config
 from hub.services.matching import hashed_blocking_keys
+from linkage.attributes import SOURCE_ATTRIBUTE
 from linkage.config import MatchConfig
 from linkage.standardise import standardise_record
 
@@ -67,17 +68,24 @@ def active_records(sources: list[str] | None = None):
     return records.filter(source__code__in=sources) if sources else records
 
 
+# What re-standardising a record reads of it.
+_READ_FIELDS = ("id", "source", "attributes", "standardised", "invalid_attributes")
+
+
 def _fresh(records: list[SourceRecord], config: MatchConfig) -> list[_Fresh]:
     stored: dict[int, set] = defaultdict(set)
     for record_id, rule, key in BlockingKey.objects.filter(
             source_record_id__in=[r.pk for r in records]).values_list(
             "source_record_id", "rule", "key_hash"):
         stored[record_id].add((rule, key))
+    # As ingestion stores them: the standardised values with the record's source code.
+    source_codes = dict(SourceSystem.objects.values_list("id", "code"))
     fresh = []
     for record in records:
         result = standardise_record(record.attributes,
                                     default_country=settings.MATCH_DEFAULT_COUNTRY)
-        values, invalid = dict(result.values), dict(result.invalid)
+        values = {**result.values, SOURCE_ATTRIBUTE: source_codes[record.source_id]}
+        invalid = dict(result.invalid)
         keys = set(hashed_blocking_keys(values, config))
         fresh.append(_Fresh(record, values, invalid, keys,
                             stale_values=(values != record.standardised
@@ -90,7 +98,7 @@ def index_staleness(*, sources: list[str] | None = None, sample: int = SAMPLE) -
     """(records checked, records whose standardised values or blocking keys are stale), over
     the ``sample`` most recently stored active records. Reads only."""
     records = list(active_records(sources).order_by("-id")
-                   .only("id", "attributes", "standardised", "invalid_attributes")[:sample])
+                   .only(*_READ_FIELDS)[:sample])
     fresh = _fresh(records, active_match_config())
     return len(fresh), sum(f.stale_values or f.stale_keys for f in fresh)
 
@@ -121,7 +129,7 @@ def _reindex_chunk(ids: list[int], config: MatchConfig, *, dry_run: bool,
         # the attributes read here never overwrite newer ones.
         records = list(SourceRecord.objects.select_for_update().filter(
             pk__in=ids, state=SourceRecord.State.ACTIVE).order_by("id")
-            .only("id", "attributes", "standardised", "invalid_attributes"))
+            .only(*_READ_FIELDS))
         fresh = _fresh(records, config)
         stale_values = [f for f in fresh if f.stale_values]
         stale_keys = [f for f in fresh if f.stale_keys]

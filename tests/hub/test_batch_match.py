@@ -132,8 +132,9 @@ def test_match_keeps_a_parent_and_namesake_child_apart_and_asks_about_the_record
     from tests.hub.test_realtime_matching import BOTH, CHILD, PARENT
 
     with override_settings(MATCH_AUTO_LINK_THRESHOLD=500.0, MATCH_REVIEW_THRESHOLD=499.0):
-        for key, person in (("P", PARENT), ("C", CHILD), ("X", BOTH)):
-            record_upsert(source_code="crm", source_key=key, attributes=person)
+        for key, person, source in (("P", PARENT, "crm"), ("C", CHILD, "billing"),
+                                    ("X", BOTH, "support")):
+            record_upsert(source_code=source, source_key=key, attributes=person)
 
     run("match")
 

@@ -341,3 +341,17 @@ def test_a_regrouping_planned_on_a_group_that_changed_since_is_not_applied(sourc
     with transaction.atomic():
         assert regrouping_apply(record=record, regrouping=plan,
                                 config=active_match_config()) is None
+
+
+def test_the_records_source_is_stored_with_its_values_and_weighed_in_the_match(sources):
+    first = upsert("crm", "C1", **BRIDGE)
+    within = upsert("crm", "C2", **BRIDGE)  # explained by C1, the entity's only record
+    across = upsert("billing", "B1", **BRIDGE)  # explained by the better of the two
+
+    assert SourceRecord.objects.get(source_key="C2").standardised["source"] == "crm"
+    assert across.golden_id == within.golden_id == first.golden_id
+    levels = {kind: {a["attribute"]: a for a in result.explanation["attributes"]}["source"]
+              for kind, result in (("across", across), ("within", within))}
+    assert (levels["across"]["level"], levels["within"]["level"]) == ("else", "same")
+    # One system rarely holds one person twice: the second CRM record weighs less.
+    assert levels["within"]["weight"] < 0 < levels["across"]["weight"]

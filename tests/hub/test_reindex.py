@@ -45,6 +45,21 @@ def test_fresh_records_need_nothing_and_no_event_is_written(sources, person):
     assert index_staleness() == (1, 0)
 
 
+def test_values_stored_before_the_source_was_compared_get_the_source_code(sources, person):
+    record_upsert(source_code="billing", source_key="b-1", attributes=person)
+    record = SourceRecord.objects.get(source_key="b-1")
+    assert record.standardised["source"] == "billing"
+    older = {k: v for k, v in record.standardised.items() if k != "source"}
+    SourceRecord.objects.filter(pk=record.pk).update(standardised=older)
+    assert index_staleness() == (1, 1)
+
+    summary = reindex_records()
+
+    record.refresh_from_db()
+    assert summary.as_dict() == {"records": 1, "restandardised": 1, "rekeyed": 0}
+    assert record.standardised == {**older, "source": "billing"}
+
+
 def test_values_stored_by_an_older_standardiser_are_rewritten_with_their_keys(sources):
     record_upsert(source_code="support", source_key="s-1", attributes=ONE_FIELD)
     record = SourceRecord.objects.get(source_key="s-1")
@@ -57,7 +72,7 @@ def test_values_stored_by_an_older_standardiser_are_rewritten_with_their_keys(so
     assert summary.as_dict() == {"records": 1, "restandardised": 1, "rekeyed": 1}
     assert (record.standardised["given_name"], record.standardised["family_name"]) == (
         "peter", "harthofer")
-    assert record.standardised == standardise_record(ONE_FIELD).values
+    assert record.standardised == {**standardise_record(ONE_FIELD).values, "source": "support"}
     assert stored_keys(record) == set(hashed_blocking_keys(record.standardised, load_config()))
     event = Event.objects.get(kind="records.reindexed")
     assert event.payload["restandardised"] == 1 and event.payload["rekeyed"] == 1

@@ -120,9 +120,15 @@ def test_shipped_configuration_loads_and_is_sane():
     assert {rule.kind for rule in config.blocking_rules} == {"exact", "sorted_neighbourhood"}
     for comparison in config.comparisons:
         assert comparison.levels[-1].test == "else"
+        if comparison.method == "source":
+            continue
         # Agreement levels add evidence, the catch-all takes it away.
         assert comparison.levels[0].weight > 0
         assert comparison.levels[-1].weight < 0
+    # Except for the source: a system keeps its own customers apart, so two of its records
+    # are rarely one person, and two systems' records are a little more often.
+    source = config.comparison("source")
+    assert source.levels[0].weight < -2 and source.levels[-1].weight > 0
 
 
 def test_shipped_name_comparisons_know_nicknames_initials_and_phonetics():
@@ -490,3 +496,39 @@ def test_every_canonical_attribute_can_be_compared_and_blocked_on():
     config = parse_config(document)
 
     assert len(config.comparisons) == len(CANONICAL_ATTRIBUTES)
+
+
+def _with_source(method: str = "source", attribute: str = "source", **extra) -> dict:
+    document = minimal_document()
+    document["comparisons"][attribute] = {"method": method, **extra, "levels": [
+        {"name": "same", "test": "exact", "m": 0.02, "u": 0.25},
+        {"name": "else", "m": 0.98, "u": 0.75}]}
+    return document
+
+
+def test_the_records_source_can_be_compared_and_its_agreement_weighs_against():
+    source = parse_config(_with_source()).comparison("source")
+
+    assert source.method == "source"
+    assert source.levels[0].weight < 0 < source.levels[1].weight
+
+
+@pytest.mark.parametrize(("document", "message"), [
+    (_with_source(method="exact"),
+     'comparisons.source.method: the record\'s source is compared by method "source"'),
+    (_with_source(attribute="postcode"),
+     'comparisons.postcode.method: method "source" compares only the record\'s source'),
+    (_with_source(term_frequency=True),
+     "comparisons.source.term_frequency: the source takes no term-frequency adjustment"),
+])
+def test_a_source_comparison_other_than_the_source_method_is_rejected(document, message):
+    with pytest.raises(ConfigError, match=f"^{message}"):
+        parse_config(document)
+
+
+def test_the_source_is_no_blocking_attribute():
+    document = minimal_document()
+    document["blocking_rules"][0]["attributes"] = ["source"]
+
+    with pytest.raises(ConfigError, match=r"blocking_rules\[0\]\.attributes\[0\]: unknown attri"):
+        parse_config(document)

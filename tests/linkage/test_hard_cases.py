@@ -385,6 +385,12 @@ def test_training_weighs_a_shared_mailbox_by_the_strangers_who_share_one(config,
 
 def test_training_never_lets_a_looser_level_outweigh_the_exact_one(model):
     for comparison in model.comparisons:
+        if comparison.method == "source":
+            # The exception: one system rarely holds one person twice, so two records of one
+            # source are less likely one person than records of two, and training says so.
+            same, other = comparison.levels
+            assert same.weight < -2 < 0 < other.weight
+            continue
         exact = comparison.levels[0]
         assert exact.name == "exact"
         for level in comparison.levels[1:]:

@@ -53,6 +53,9 @@ def crafted_records(attributes) -> list[dict]:
         {"birth_date": None, "address_line": "", "locality": None},
         {"postcode": "", "national_id": None},
         {"given_name": "liv"},
+        {"source": "crm"},
+        {"source": "crm", "given_name": "liv"},
+        {"source": "billing"},
         {"given_name": "oliviaa"},
         {"given_name": "olyvia"},
         {"given_name": "olivia grace"},  # a middle name on one record only

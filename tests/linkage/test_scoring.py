@@ -78,6 +78,18 @@ def test_a_value_missing_on_either_side_is_neutral(config, absent):
             full.weight - weight_of(config, "national_id", "exact"))
 
 
+def test_two_records_of_one_source_weigh_less_than_records_of_two(config):
+    same = score_pair({**OLIVIA, "source": "crm"}, {**OLIVIA, "source": "crm"}, config)
+    across = score_pair({**OLIVIA, "source": "crm"}, {**OLIVIA, "source": "billing"}, config)
+    unknown = score_pair({**OLIVIA, "source": "crm"}, OLIVIA, config)  # a search: no source
+
+    assert (level_of(same, "source"), level_of(across, "source")) == ("same", "else")
+    assert level_of(unknown, "source") == "missing"
+    assert across.weight - same.weight == pytest.approx(
+        weight_of(config, "source", "else") - weight_of(config, "source", "same"))
+    assert same.weight < unknown.weight < across.weight
+
+
 def test_two_empty_records_score_the_prior(config):
     score = score_pair({}, {}, config)
 
