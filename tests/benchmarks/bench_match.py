@@ -48,8 +48,8 @@ def load_unmatched(records: list[dict], *, by_person: bool = False) -> dict[int,
     entity_of_person: dict[str, Entity] = {}
     for start in range(0, len(records), CHUNK):
         chunk = records[start:start + CHUNK]
-        prepared = [prepare_attributes({k: r[k] for k in CANONICAL_ATTRIBUTES if r.get(k)})
-                    for r in chunk]
+        prepared = [prepare_attributes({k: r[k] for k in CANONICAL_ATTRIBUTES if r.get(k)},
+                                       r["source"]) for r in chunk]
         with transaction.atomic():
             if by_person:
                 new = {r["person_id"]: Entity(golden_id=new_golden_id()) for r in chunk
