@@ -20,7 +20,7 @@ from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from rapidfuzz.process import cpdist
 
 from linkage import features
-from linkage.config import ELSE_TEST, EXACT_TEST, Comparison, Level
+from linkage.config import ELSE_TEST, EXACT_TEST, NAME_CHANGE_CONTACTS, Comparison, Level
 from linkage.record_table import Column, RecordTable
 
 __all__ = ["MISSING", "Column", "RecordTable", "comparison_levels"]
@@ -472,6 +472,23 @@ def _names_of(table: RecordTable, records: np.ndarray) -> list[frozenset[str]]:
                             strict=True)]
 
 
+def _name_changed(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
+    # Another family name for the same given name and a mailbox, phone or street address
+    # both records hold (NAME_CHANGE_CONTACTS): a marriage or a divorce, which
+    # people rarely announce to every system they are known to.
+    left, right = p.left[at], p.right[at]
+    given = p.table["given_name"].codes
+    result = (given[left] == given[right]) & (given[left] >= 0)
+    shared = np.zeros(len(at), dtype=bool)
+    for attribute in NAME_CHANGE_CONTACTS:
+        column = p.table[attribute]
+        if attribute == "email":  # the mailbox, whatever plus tag or Gmail dots
+            column = column.mapped(("canonical_email",), features.canonical_email)
+        codes = column.codes
+        shared |= (codes[left] == codes[right]) & (codes[left] >= 0)
+    return result & shared
+
+
 def _kept_in_email(p: _Pairs, comparison: Comparison, level: Level, at) -> np.ndarray:
     # A changed name (a marriage) that a mailbox still holds: "anna nowak" writing from
     # anna.kowalska@..., matched with "anna kowalska", or one mailbox on both sides.
@@ -573,6 +590,7 @@ _TESTS: dict[str, Callable[[_Pairs, Comparison, Level, np.ndarray], np.ndarray]]
     "typo": _measure,
     "years_apart": _years_apart,
     "kept_in_email": _kept_in_email,
+    "name_changed": _name_changed,
     "personal_mailboxes": _personal_mailboxes,
     "last_digits": _last_digits,
     "same_letters": _same_letters,

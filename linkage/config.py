@@ -26,6 +26,7 @@ from linkage.config_vocabulary import (  # noqa: F401 - the vocabulary, importab
     EXACT_TEST,
     METHOD_TESTS,
     MISSING_LEVEL,
+    NAME_CHANGE_CONTACTS,
     PHONETIC_ALGORITHMS,
     PLAIN_TRANSFORMS,
     RULE_KINDS,

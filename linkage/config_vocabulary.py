@@ -24,6 +24,7 @@ METHOD_TESTS: dict[str, dict[str, str | None]] = {
         "crossed": "other",
         "moved": "other",
         "kept_in_email": None,
+        "name_changed": None,
         "damerau": "max_distance",
         "nickname": None,
         "nickname_typo": None,
@@ -64,10 +65,14 @@ METHOD_TESTS: dict[str, dict[str, str | None]] = {
 }
 EXACT_TEST = "exact"
 ELSE_TEST = "else"
+# What the "name_changed" test needs both records to share besides the given name (one is
+# enough): a mailbox, a phone number or a street address stays when the family name changes.
+NAME_CHANGE_CONTACTS = ("email", "phone", "address_line")
 # Tests that read attributes besides the compared one (name_local_part: is the shared mailbox
 # name made of the person's names?).
 TEST_READS: dict[str, tuple[str, ...]] = {"name_local_part": ("given_name", "family_name"),
-                                          "kept_in_email": ("email",)}
+                                          "kept_in_email": ("email",),
+                                          "name_changed": ("given_name", *NAME_CHANGE_CONTACTS)}
 MISSING_LEVEL = "missing"  # reserved: either value absent; never configured, weight 0
 PHONETIC_ALGORITHMS = frozenset({"soundex", "nysiis", "metaphone", "match_rating"})
 

@@ -14,7 +14,7 @@ from rapidfuzz.distance import JaroWinkler
 
 from linkage import features
 from linkage.comparisons import EDIT_DISTANCES, SWAPPED_SIMILARITY
-from linkage.config import EXACT_TEST, Comparison, Level
+from linkage.config import EXACT_TEST, NAME_CHANGE_CONTACTS, Comparison, Level
 from linkage.float32 import float32_boundary
 
 Record = Mapping[str, str | None]
@@ -334,6 +334,28 @@ def _kept_in_email(comparison: Comparison, level: Level) -> Binder:
     return bind
 
 
+def _name_changed(comparison: Comparison, level: Level) -> Binder:
+    def bind(a, ra):
+        given = ra.get("given_name")
+        mine = {attribute: _contact(ra, attribute) for attribute in NAME_CHANGE_CONTACTS}
+        if not given or not any(mine.values()):
+            return None
+
+        def test(b, rb):
+            return rb.get("given_name") == given and any(
+                value and value == _contact(rb, attribute) for attribute, value in mine.items())
+
+        return test
+
+    return bind
+
+
+def _contact(record: Record, attribute: str) -> str | None:
+    """A contact of the record as the name_changed test compares it (the mailbox of an email)."""
+    value = record.get(attribute)
+    return _canonical_email(value) if value and attribute == "email" else value
+
+
 def _personal_mailboxes(comparison: Comparison, level: Level) -> Binder:
     def bind(a, ra):
         return (lambda b, rb: _is_personal_mailbox(b)) if _is_personal_mailbox(a) else None
@@ -388,6 +410,7 @@ TESTS: dict[str, Callable[[Comparison, Level], Binder]] = {
     "typo": _edit_distance,
     "years_apart": _years_apart,
     "kept_in_email": _kept_in_email,
+    "name_changed": _name_changed,
     "personal_mailboxes": _personal_mailboxes,
     "last_digits": _last_digits_test,
     "mobile_numbers": _mobile_numbers,

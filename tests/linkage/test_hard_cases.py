@@ -140,6 +140,32 @@ def test_a_married_name_that_the_mailbox_still_holds_is_its_own_level(config):
     assert same_box.weight > 0 > unrelated.weight
 
 
+@pytest.mark.parametrize("shared", [
+    {"email": "sunny.day84@example.com"},
+    {"email": "sunnyday84@gmail.com", "other_email": "sunny.day84+shop@googlemail.com"},
+    {"phone": "+441632960123"},
+    {"address_line": "12 acacia ave"},
+])
+def test_another_family_name_with_the_same_given_name_and_a_shared_contact_is_neutral(
+        config, shared):
+    other_email = shared.pop("other_email", None)
+    maiden = {"given_name": "anna", "family_name": "kowalska", **shared}
+    married = {**maiden, "family_name": "nowak"}
+    if other_email:
+        married["email"] = other_email
+
+    changed = attribute(score_pair(maiden, married, config), "family_name")
+    sister = attribute(score_pair({**maiden, "given_name": "maria"}, married, config),
+                       "family_name")
+    stranger = attribute(score_pair({"given_name": "anna", "family_name": "kowalska"},
+                                    married, config), "family_name")
+
+    assert (changed.level, changed.weight) == ("name_changed", 0.0)
+    # Another given name or nothing shared: the other family name counts against, as before.
+    assert sister.level == stranger.level == "else"
+    assert sister.weight < -4 and stranger.weight < -4
+
+
 @pytest.mark.parametrize(("name", "mailbox", "held"), [
     ("kowalska", "annakowalska", True), ("kowalska", "kowalskaanna", True),
     ("smith", "marysmithers", False), ("li", "lianne", False), ("", "anna", False),
