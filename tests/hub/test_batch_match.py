@@ -92,3 +92,69 @@ def test_batch_match_weighs_the_records_sources_as_real_time_does(sources):
     # The batch frame carries the source as ingestion stored it (missing would weigh 0).
     assert source["level"] == "same" and source["weight"] < 0
     assert SourceRecord.objects.values("entity_id").distinct().count() == 1
+
+
+def test_match_respects_a_different_decision(sources):
+    ingest_apart()
+    a, b = sorted(SourceRecord.objects.filter(source_key__endswith="-0")
+                  .values_list("id", flat=True))
+    Decision.objects.create(record_a_id=a, record_b_id=b, verdict="different")
+    run("match")
+    assert SourceRecord.objects.get(id=a).entity_id != SourceRecord.objects.get(id=b).entity_id
+
+
+def test_match_keeps_a_manual_link_of_a_dissimilar_record(sources):
+    first = record_upsert(source_code="crm", source_key="C1", attributes=PEOPLE[0])
+    other = record_upsert(source_code="support", source_key="S1",
+                          attributes={"given_name": "Lio", "family_name": "Weiss"})
+    record = SourceRecord.objects.get(source_key="S1")
+    Link.objects.filter(source_record=record, ended_at=None).update(ended_at="2026-01-01T00:00Z")
+    SourceRecord.objects.filter(pk=record.pk).update(entity_id=first.golden_id)
+    Link.objects.create(source_record=record, entity_id=first.golden_id, origin="manual",
+                        outcome="linked")
+    Entity.objects.filter(pk=other.golden_id).update(state="retired")
+    run("match")
+    assert SourceRecord.objects.get(source_key="S1").entity_id == first.golden_id
+
+
+def test_train_stores_a_model_version_with_its_table(sources):
+    from hub.evaluation import load_rows
+    from linkage.synthetic import generate_records
+
+    rows = generate_records(people=160, seed=4)
+    load_rows([{k: v or "" for k, v in row.items()} for row in rows], "person_id")
+    output = run("train", "--activate")
+    assert "m" in output and "Candidate pairs" in output
+    model = MatchModel.objects.get(is_active=True)
+    assert model.document["version"] == model.version
+    assert model.report["records"] == len(rows) >= 300
+
+
+def test_train_refuses_too_few_records_and_keeps_the_model_in_force(sources):
+    import pytest
+    from django.core.management import CommandError
+
+    ingest_apart()
+    with pytest.raises(CommandError, match="4 records are too few to train a model"):
+        run("train", "--activate")
+    assert not MatchModel.objects.exists()
+
+
+def test_match_keeps_a_parent_and_namesake_child_apart_and_asks_about_the_record_between(
+        sources):
+    from hub.models import ReviewTask
+    from tests.hub.test_realtime_matching import BOTH, CHILD, PARENT
+
+    with override_settings(MATCH_AUTO_LINK_THRESHOLD=500.0, MATCH_REVIEW_THRESHOLD=499.0):
+        for key, person, source in (("P", PARENT, "crm"), ("C", CHILD, "billing"),
+                                    ("X", BOTH, "support")):
+            record_upsert(source_code=source, source_key=key, attributes=person)
+
+    run("match")
+
+    parent, child, record = (SourceRecord.objects.get(source_key=k) for k in ("P", "C", "X"))
+    assert record.entity_id == child.entity_id != parent.entity_id
+    task = ReviewTask.objects.get(state="open")
+    assert task.reason == "ambiguous"
+    assert {task.source_record.entity_id, task.candidate_entity_id} == {
+        child.entity_id, parent.entity_id}
