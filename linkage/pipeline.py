@@ -182,21 +182,6 @@ class _Phase:
 
 # --- standardisation of a whole frame ---------------------------------------------------------
 
-_COLUMN_STANDARDISERS: dict[str, Callable[[str | None], str | None]] = {
-    "given_name": std.standardise_name,
-    "family_name": std.standardise_name,
-    "birth_date": std.standardise_date,
-    "email": std.standardise_email,
-    "address_line": std.standardise_address_line,
-    "address_line2": std.standardise_address_line,
-    "locality": std.standardise_text,
-    "postcode": std.standardise_postcode,
-    "region": std.standardise_text,
-    "country": std.standardise_country,
-    "national_id": std.standardise_national_id,
-}
-
-
 def standardise_frame(raw: pd.DataFrame, *, default_country: str | None = None) -> pd.DataFrame:
     """Standardise the canonical attributes of a DataFrame as ``standardise_record`` would.
 
@@ -208,7 +193,7 @@ def standardise_frame(raw: pd.DataFrame, *, default_country: str | None = None) 
     for attribute in CANONICAL_ATTRIBUTES:
         if attribute not in raw or attribute == "phone":
             continue
-        result[attribute] = _per_distinct(raw[attribute], _COLUMN_STANDARDISERS[attribute])
+        result[attribute] = _per_distinct(raw[attribute], std.STANDARDISERS[attribute])
     if "given_name" in raw:
         _split_whole_names(result)
     if "phone" in raw:

@@ -54,7 +54,8 @@ def _with_first_words(bind: Binder) -> Binder:
     """
     def bind_both(a, ra):
         whole, first_a = bind(a, ra), first_word(a)
-        first = bind(first_a, ra)
+        # A one-word value is its own first word: bound once, not twice (real-time hot path).
+        first = bind(first_a, ra) if several_words(a) else whole
         if whole is None and first is None:
             return None
 

@@ -328,7 +328,9 @@ def standardise_national_id(value: str | None) -> str | None:
     return _NATIONAL_ID_SEPARATORS.sub("", present).upper() or None
 
 
-_STANDARDISERS: dict[str, Callable[[str | None], str | None]] = {
+# The standardiser of each canonical attribute but the phone, which also needs a country
+# (``standardise_phone``); the batch path (``pipeline.standardise_frame``) uses the same.
+STANDARDISERS: dict[str, Callable[[str | None], str | None]] = {
     "given_name": standardise_name,
     "family_name": standardise_name,
     "birth_date": standardise_date,
@@ -391,7 +393,7 @@ def standardise_record(
                 region = values["country"] or fallback_country
                 values[attribute] = standardise_phone(text, region)
             else:
-                values[attribute] = _STANDARDISERS[attribute](text)
+                values[attribute] = STANDARDISERS[attribute](text)
         except InvalidValue as exc:
             (problems if attribute in STRICT_ATTRIBUTES else invalid)[attribute] = exc.reason
     values["given_name"], values["family_name"] = split_whole_name(
